@@ -1,0 +1,190 @@
+"""The Slack side of the server: one Bolt AsyncApp built per server (no module globals),
+mounted at POST /slack/events. Listeners only translate and hand over to handlers."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from typing import Any
+from urllib.parse import parse_qs
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
+from slack_sdk.signature import SignatureVerifier
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.adapters.slack import forms, translate
+from bot.adapters.slack.gateway import SlackGateway
+from bot.core.events import Command, FlagRequest
+from bot.core.refs import Platform
+from bot.handlers import actions, flag
+from bot.runtime import Runtime
+from store.db import session_scope
+from store.models import Broadcast
+
+log = logging.getLogger("crosstalk.slack")
+MAX_BODY = 1_000_000
+
+
+def make_client(runtime: Runtime) -> AsyncWebClient:
+    token = runtime.settings.slack_bot_token
+    assert token is not None
+    return AsyncWebClient(token=token.get_secret_value(), base_url=runtime.settings.slack_api_base)
+
+
+def build_bolt(runtime: Runtime, client: AsyncWebClient) -> AsyncApp:
+    settings = runtime.settings
+    assert settings.slack_signing_secret is not None
+    claimed = set(runtime.config.org.slack_team_ids)
+
+    async def known_workspace(body: dict[str, Any], next: Any) -> BoltResponse | None:
+        team = translate.workspace_id(body)
+        if team not in claimed:
+            log.info("ignored a request from unclaimed workspace %s", team)
+            return BoltResponse(status=200, body="")
+        await next()
+        return None
+
+    app = AsyncApp(
+        client=client,
+        signing_secret=settings.slack_signing_secret.get_secret_value(),
+        process_before_response=True,
+        before_authorize=known_workspace,
+        logger=logging.getLogger("crosstalk.bolt"),
+    )
+    _register(app, runtime)
+    return app
+
+
+def _register(app: AsyncApp, runtime: Runtime) -> None:
+    org = runtime.org
+
+    @app.event("message")
+    async def on_message(body: dict[str, Any]) -> None:
+        event = translate.message_event(body)
+        if event is not None:
+            runtime.submit(f"slack:{body.get('event_id')}", event)
+
+    @app.event("reaction_added")
+    async def on_reaction(body: dict[str, Any]) -> None:
+        event = translate.reaction_event(body)
+        wanted = {org.config.flagging.reaction, *org.config.flagging.ack_reactions}
+        if event is not None and event.emoji in wanted:
+            runtime.submit(f"slack:{body.get('event_id')}", event)
+
+    @app.event("app_mention")
+    async def on_mention(body: dict[str, Any], client: AsyncWebClient) -> None:
+        event = translate.mention_event(body)
+        if isinstance(event, FlagRequest):
+            runtime.submit(f"slack:{body.get('event_id')}", event)
+        elif isinstance(event, Command) and event.name == "flag-help":
+            await client.chat_postEphemeral(
+                channel=event.channel.id,
+                user=event.user.id,
+                text="To flag a customer message, say `@Crosstalk flag` in its thread, react with "
+                f":{org.config.flagging.reaction}:, or use the “Flag for stakeholders” shortcut.",
+            )
+
+    @app.event(re.compile(".*"))
+    async def on_other_event() -> None:
+        """Events we subscribe to but do not act on are acknowledged, not retried."""
+
+    @app.shortcut("flag_for_stakeholders")
+    async def on_shortcut(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        text = str((body.get("message") or {}).get("text", ""))
+        routing = flag.routing_for(text, body["channel"]["id"], org)
+        view = forms.flag_modal(
+            org.config, list(routing.teams), translate.shortcut_target(body), text
+        )
+        await client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    @app.view(forms.FLAG_FORM)
+    async def on_flag_form(ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack()
+        event = translate.flag_form(body, runtime.clock.now())
+        runtime.submit(f"slack:view:{body['view']['id']}", event)
+
+    @app.view(forms.INTERPRET_FORM)
+    async def on_interpret_form(ack: AsyncAck, body: dict[str, Any]) -> None:
+        event = translate.interpret_form(body, runtime.clock.now())
+        if not event.text:
+            await ack(
+                response_action="errors",
+                errors={"interpretation": "Say what this means for your team."},
+            )
+            return
+        await ack()
+        runtime.submit(f"slack:view:{body['view']['id']}", event)
+
+    @app.action(re.compile(r"^ct_"))
+    async def on_card_button(
+        ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
+    ) -> None:
+        await ack()
+        action = body["actions"][0]
+        if action.get("action_id") == "ct_interpret" and str(action.get("value", "")).isdigit():
+            with session_scope(runtime.engine) as session:
+                b = session.get(Broadcast, int(action["value"]))
+                team = org.team_by_id(b.team_id) if b and b.org_id == org.org_id else None
+            if team is not None:
+                await client.views_open(
+                    trigger_id=body["trigger_id"],
+                    view=forms.interpret_modal(int(action["value"]), team.name),
+                )
+            return
+        event = translate.card_action(body)
+        if event is None:
+            return
+        result = actions.on_card_action(
+            event=event, engine=runtime.engine, org=org, clock=runtime.clock
+        )
+        if result.message:
+            await respond(text=result.message, response_type="ephemeral", replace_original=False)
+
+
+def _malformed(body: bytes, content_type: str) -> bool:
+    try:
+        text = body.decode("utf-8")
+        if content_type.startswith("application/json"):
+            return not isinstance(json.loads(text), dict)
+        form = parse_qs(text, strict_parsing=True)
+        if "payload" in form:
+            return not isinstance(json.loads(form["payload"][0]), dict)
+        return "command" not in form and "type" not in form
+    except (UnicodeDecodeError, ValueError):
+        return True
+
+
+def events_handler(runtime: Runtime, app: AsyncApp) -> Any:
+    secret = runtime.settings.slack_signing_secret
+    assert secret is not None
+    verifier = SignatureVerifier(secret.get_secret_value())
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        if request.content_length is not None and request.content_length > MAX_BODY:
+            return web.json_response({"error": "body too large"}, status=413)
+        body = await request.read()
+        if not verifier.is_valid_request(body, dict(request.headers)):
+            return web.json_response({"error": "invalid signature"}, status=401)
+        if _malformed(body, request.content_type):
+            return web.json_response({"error": "malformed body"}, status=400)
+        bolt_request = AsyncBoltRequest(
+            body=body.decode("utf-8"), query=request.query_string, headers=dict(request.headers)
+        )
+        return await to_aiohttp_response(await app.async_dispatch(bolt_request))
+
+    return handle
+
+
+def mount(web_app: web.Application, runtime: Runtime) -> AsyncApp:
+    client = make_client(runtime)
+    runtime.gateways.add(SlackGateway(client))
+    bolt = build_bolt(runtime, client)
+    web_app.router.add_post("/slack/events", events_handler(runtime, bolt))
+    assert Platform.SLACK
+    return bolt

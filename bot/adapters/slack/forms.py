@@ -1,0 +1,102 @@
+"""Slack modals: the flag form and the "Add interpretation" form."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from config.schema import CrosstalkConfig
+
+FLAG_FORM = "ct_flag_form"
+INTERPRET_FORM = "ct_interpret_form"
+
+
+def _option(key: str, name: str) -> dict[str, Any]:
+    return {"text": {"type": "plain_text", "text": name[:75]}, "value": key}
+
+
+def _input(
+    block_id: str, label: str, element: dict[str, Any], optional: bool = True
+) -> dict[str, Any]:
+    return {
+        "type": "input",
+        "block_id": block_id,
+        "optional": optional,
+        "label": {"type": "plain_text", "text": label},
+        "element": element,
+    }
+
+
+def flag_modal(
+    config: CrosstalkConfig, prefill: list[str], metadata: dict[str, Any], excerpt: str
+) -> dict[str, Any]:
+    options = [_option(t.key, t.name) for t in config.teams]
+    teams: dict[str, Any] = {
+        "type": "multi_static_select",
+        "action_id": "teams",
+        "options": options,
+        "placeholder": {"type": "plain_text", "text": "Teams to notify"},
+    }
+    initial = [o for o in options if o["value"] in prefill]
+    if initial:
+        teams["initial_options"] = initial
+    return {
+        "type": "modal",
+        "callback_id": FLAG_FORM,
+        "private_metadata": json.dumps(metadata),
+        "title": {"type": "plain_text", "text": "Flag for stakeholders"},
+        "submit": {"type": "plain_text", "text": "Flag"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [
+            {
+                "type": "section",
+                "text": {"type": "mrkdwn", "text": "> " + excerpt[:2800].replace("\n", "\n> ")},
+            },
+            _input("teams", "Teams", teams, optional=False),
+            _input(
+                "customer",
+                "Customer",
+                {
+                    "type": "plain_text_input",
+                    "action_id": "customer",
+                    "placeholder": {"type": "plain_text", "text": "Name, account or CRM id"},
+                },
+            ),
+            _input(
+                "note", "Note", {"type": "plain_text_input", "action_id": "note", "multiline": True}
+            ),
+        ],
+    }
+
+
+def interpret_modal(broadcast_id: int, team_name: str) -> dict[str, Any]:
+    impacts = [_option(v, v.capitalize()) for v in ("low", "medium", "high")]
+    return {
+        "type": "modal",
+        "callback_id": INTERPRET_FORM,
+        "private_metadata": json.dumps({"broadcast_id": broadcast_id}),
+        "title": {"type": "plain_text", "text": "Add interpretation"},
+        "submit": {"type": "plain_text", "text": "Add"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [
+            {
+                "type": "context",
+                "elements": [{"type": "mrkdwn", "text": f"What this means for {team_name}"}],
+            },
+            _input(
+                "interpretation",
+                "Interpretation",
+                {"type": "plain_text_input", "action_id": "interpretation", "multiline": True},
+                optional=False,
+            ),
+            _input(
+                "impact",
+                "Impact",
+                {"type": "static_select", "action_id": "impact", "options": impacts},
+            ),
+            _input(
+                "action", "Proposed action", {"type": "plain_text_input", "action_id": "action"}
+            ),
+            _input("owner", "Owner", {"type": "users_select", "action_id": "owner"}),
+        ],
+    }

@@ -1,0 +1,219 @@
+"""ChatGateway on the Slack Web API (slack_sdk AsyncWebClient)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.adapters.slack.render import message_args
+from bot.core.cards import Content
+from bot.core.clock import from_epoch
+from bot.core.gateway import FetchedMessage, GatewayError, Posted
+from bot.core.refs import ChannelRef, MessageRef, Platform, UserRef
+
+RETRYABLE_ERRORS = {
+    "ratelimited",
+    "service_unavailable",
+    "internal_error",
+    "fatal_error",
+    "request_timeout",
+}
+MARKER_EVENT = "crosstalk_post"
+
+
+def _error(exc: Exception) -> GatewayError:
+    if isinstance(exc, SlackApiError):
+        status = exc.response.status_code
+        error = exc.response.get("error") if isinstance(exc.response.data, dict) else None
+        if status == 429:
+            retry_after = float(
+                exc.response.headers.get("Retry-After", exc.response.headers.get("retry-after", 1))
+            )
+            return GatewayError(
+                f"slack rate limited ({retry_after:g}s)", retryable=True, retry_after=retry_after
+            )
+        if status >= 500:
+            return GatewayError(f"slack HTTP {status}", retryable=True, ambiguous=True)
+        return GatewayError(f"slack error: {error or status}", retryable=error in RETRYABLE_ERRORS)
+    return GatewayError(f"slack unreachable: {exc!r}", retryable=True, ambiguous=True)
+
+
+class SlackGateway:
+    platform = Platform.SLACK
+
+    def __init__(self, client: AsyncWebClient) -> None:
+        self.client = client
+        self._names: dict[str, str] = {}
+        self._shared: dict[str, bool] = {}
+
+    async def _call(self, method: str, **kwargs: Any) -> dict[str, Any]:
+        try:
+            response = await getattr(self.client, method.replace(".", "_"))(**kwargs)
+        except (TimeoutError, SlackApiError, aiohttp.ClientError) as exc:
+            raise _error(exc) from exc
+        data = response.data
+        assert isinstance(data, dict)
+        return data
+
+    def _posted(self, channel: str, data: dict[str, Any]) -> Posted:
+        ts = str(data["ts"])
+        return Posted(
+            MessageRef(ChannelRef(Platform.SLACK, data.get("channel", channel)), ts), from_epoch(ts)
+        )
+
+    async def post(
+        self,
+        channel: ChannelRef,
+        content: Content,
+        *,
+        thread_id: str | None = None,
+        marker: str | None = None,
+    ) -> Posted:
+        args: dict[str, Any] = {
+            "channel": channel.id,
+            **message_args(content),
+            "unfurl_links": False,
+        }
+        if thread_id:
+            args["thread_ts"] = thread_id
+        if marker:
+            args["metadata"] = {"event_type": MARKER_EVENT, "event_payload": {"marker": marker}}
+        return self._posted(channel.id, await self._call("chat.postMessage", **args))
+
+    async def update(self, message: MessageRef, content: Content) -> None:
+        await self._call(
+            "chat.update", channel=message.channel.id, ts=message.id, **message_args(content)
+        )
+
+    async def direct_message(
+        self, user: UserRef, content: Content, *, marker: str | None
+    ) -> Posted:
+        opened = await self._call("conversations.open", users=user.id)
+        channel = ChannelRef(Platform.SLACK, opened["channel"]["id"])
+        return await self.post(channel, content, marker=marker)
+
+    async def find_posted(
+        self, channel: ChannelRef, marker: str, *, since: datetime, thread_id: str | None
+    ) -> Posted | None:
+        oldest = f"{since.timestamp() - 60:.6f}"
+        if thread_id:
+            data = await self._call(
+                "conversations.replies",
+                channel=channel.id,
+                ts=thread_id,
+                oldest=oldest,
+                include_all_metadata=True,
+                limit=200,
+            )
+        else:
+            data = await self._call(
+                "conversations.history",
+                channel=channel.id,
+                oldest=oldest,
+                include_all_metadata=True,
+                limit=200,
+            )
+        for message in data.get("messages", []):
+            payload = (message.get("metadata") or {}).get("event_payload") or {}
+            if payload.get("marker") == marker:
+                return self._posted(channel.id, {"ts": message["ts"], "channel": channel.id})
+        return None
+
+    async def upload(
+        self,
+        channel: ChannelRef,
+        *,
+        filename: str,
+        data: bytes,
+        title: str,
+        comment: str,
+        thread_id: str | None = None,
+    ) -> None:
+        try:
+            await self.client.files_upload_v2(
+                channel=channel.id,
+                filename=filename,
+                content=data,
+                title=title,
+                initial_comment=comment,
+                thread_ts=thread_id,
+            )
+        except (TimeoutError, SlackApiError, aiohttp.ClientError) as exc:
+            raise _error(exc) from exc
+
+    async def fetch_message(self, message: MessageRef) -> FetchedMessage | None:
+        args = {
+            "channel": message.channel.id,
+            "latest": message.id,
+            "oldest": message.id,
+            "inclusive": True,
+            "limit": 1,
+        }
+        data = await self._call("conversations.history", **args)
+        found = [m for m in data.get("messages", []) if m.get("ts") == message.id]
+        if not found:
+            try:
+                data = await self._call(
+                    "conversations.replies",
+                    channel=message.channel.id,
+                    ts=message.id,
+                    latest=message.id,
+                    oldest=message.id,
+                    inclusive=True,
+                    limit=1,
+                )
+            except GatewayError:
+                return None
+            found = [m for m in data.get("messages", []) if m.get("ts") == message.id]
+        if not found:
+            return None
+        raw = found[0]
+        author = None
+        if raw.get("user") or raw.get("bot_id"):
+            author = UserRef(
+                Platform.SLACK, raw.get("user") or raw["bot_id"], is_bot=bool(raw.get("bot_id"))
+            )
+        ref = MessageRef(
+            message.channel,
+            message.id,
+            raw.get("thread_ts") if raw.get("thread_ts") != message.id else None,
+        )
+        return FetchedMessage(ref, str(raw.get("text", "")), author, from_epoch(message.id))
+
+    async def permalink(self, message: MessageRef) -> str | None:
+        try:
+            data = await self._call(
+                "chat.getPermalink", channel=message.channel.id, message_ts=message.id
+            )
+        except GatewayError as exc:
+            if exc.retryable:
+                raise
+            return None
+        link = data.get("permalink")
+        return str(link) if link else None
+
+    async def is_shared_channel(self, channel: ChannelRef) -> bool:
+        if channel.id not in self._shared:
+            data = await self._call("conversations.info", channel=channel.id)
+            info = data.get("channel", {})
+            self._shared[channel.id] = bool(info.get("is_ext_shared") or info.get("is_shared"))
+        return self._shared[channel.id]
+
+    async def display_name(self, user: UserRef) -> str:
+        if user.id not in self._names:
+            try:
+                data = await self._call("users.info", user=user.id)
+                u = data.get("user", {})
+                self._names[user.id] = (
+                    u.get("profile", {}).get("display_name")
+                    or u.get("real_name")
+                    or u.get("name")
+                    or user.id
+                )
+            except GatewayError:
+                return user.id
+        return self._names[user.id]

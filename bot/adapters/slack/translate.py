@@ -1,0 +1,209 @@
+"""Slack payloads -> neutral events. Pure functions, tested with recorded payload shapes."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime
+from typing import Any, Literal, cast
+
+from bot.core.clock import from_epoch
+from bot.core.events import (
+    CardAction,
+    Command,
+    FlagRequest,
+    IncomingMessage,
+    InterpretationForm,
+    Reaction,
+)
+from bot.core.refs import ChannelRef, MessageRef, Platform, UserRef, WorkspaceRef
+
+S = Platform.SLACK
+NEW_MESSAGE_SUBTYPES = {None, "thread_broadcast", "file_share", "me_message"}
+MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
+ACTIONS: dict[str, Literal["acknowledge", "not_for_us", "resolve"]] = {
+    "ct_ack": "acknowledge",
+    "ct_not_for_us": "not_for_us",
+    "ct_resolve": "resolve",
+}
+
+
+def workspace_id(body: dict[str, Any]) -> str | None:
+    """The workspace a request comes from, whatever its kind."""
+    team = body.get("team_id") or body.get("team")
+    if isinstance(team, dict):
+        team = team.get("id")
+    if not team and isinstance(body.get("user"), dict):
+        team = body["user"].get("team_id")
+    return str(team) if team else None
+
+
+def _ws(body: dict[str, Any]) -> WorkspaceRef:
+    return WorkspaceRef(S, workspace_id(body) or "")
+
+
+def _user(raw: dict[str, Any]) -> UserRef:
+    bot = raw.get("bot_id")
+    return UserRef(
+        S,
+        str(raw.get("user") or bot or ""),
+        is_bot=bool(bot) or raw.get("subtype") == "bot_message",
+    )
+
+
+def message_event(body: dict[str, Any]) -> IncomingMessage | None:
+    """A new, edited or deleted thread reply; None for anything else (joins, top-level posts)."""
+    event = body["event"]
+    subtype = event.get("subtype")
+    channel = ChannelRef(S, event["channel"])
+    if subtype in NEW_MESSAGE_SUBTYPES or subtype == "bot_message":
+        raw, change, at = event, "new", from_epoch(event["ts"])
+    elif subtype == "message_changed":
+        raw, change = event["message"], "edited"
+        at = from_epoch((raw.get("edited") or {}).get("ts") or event["ts"])
+    elif subtype == "message_deleted":
+        raw, change, at = event.get("previous_message") or {}, "deleted", from_epoch(event["ts"])
+        raw = {**raw, "ts": event.get("deleted_ts") or raw.get("ts")}
+    else:
+        return None
+    thread = raw.get("thread_ts")
+    if not thread or thread == raw.get("ts") or not raw.get("ts"):
+        return None
+    return IncomingMessage(
+        workspace=_ws(body),
+        message=MessageRef(channel, str(raw["ts"]), str(thread)),
+        author=_user(raw),
+        text=str(raw.get("text") or ""),
+        at=at,
+        change=cast(Literal["new", "edited", "deleted"], change),
+    )
+
+
+def reaction_event(body: dict[str, Any]) -> Reaction | None:
+    event = body["event"]
+    item = event.get("item") or {}
+    if item.get("type") != "message":
+        return None
+    return Reaction(
+        workspace=_ws(body),
+        message=MessageRef(ChannelRef(S, item["channel"]), str(item["ts"])),
+        user=UserRef(S, event["user"]),
+        emoji=str(event["reaction"]).split("::")[0],
+        at=from_epoch(event.get("event_ts") or body.get("event_time") or 0),
+    )
+
+
+def mention_words(text: str) -> list[str]:
+    return MENTION.sub(" ", text).lower().split()
+
+
+def mention_event(body: dict[str, Any]) -> FlagRequest | Command | None:
+    """`@Crosstalk flag` in a thread flags the thread's root; other words are commands."""
+    event = body["event"]
+    words = mention_words(event.get("text", ""))
+    if not words:
+        return None
+    channel = ChannelRef(S, event["channel"])
+    user = UserRef(S, event["user"])
+    if words[0] == "flag":
+        root = event.get("thread_ts")
+        if not root:
+            return Command(workspace=_ws(body), user=user, channel=channel, name="flag-help")
+        return FlagRequest(
+            workspace=_ws(body),
+            message=MessageRef(channel, str(root)),
+            flagger=user,
+            at=from_epoch(event["ts"]),
+            via="mention",
+        )
+    return Command(
+        workspace=_ws(body), user=user, channel=channel, name=words[0], args=tuple(words[1:])
+    )
+
+
+def shortcut_target(body: dict[str, Any]) -> dict[str, Any]:
+    """What the flag form remembers about the message (its private_metadata)."""
+    message = body.get("message") or {}
+    return {
+        "channel": body["channel"]["id"],
+        "ts": message.get("ts") or body.get("message_ts"),
+        "thread_ts": message.get("thread_ts"),
+        "author": message.get("user") or message.get("bot_id"),
+        "author_is_bot": bool(message.get("bot_id")),
+        "action_ts": body.get("action_ts"),
+    }
+
+
+def _values(body: dict[str, Any]) -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for block in body["view"]["state"]["values"].values():
+        for action_id, value in block.items():
+            flat[action_id] = value
+    return flat
+
+
+def _text(values: dict[str, Any], key: str) -> str | None:
+    value = (values.get(key) or {}).get("value")
+    return value.strip() or None if isinstance(value, str) else None
+
+
+def _selected(values: dict[str, Any], key: str) -> str | None:
+    option = (values.get(key) or {}).get("selected_option")
+    return str(option["value"]) if option else None
+
+
+def flag_form(body: dict[str, Any], at: datetime) -> FlagRequest:
+    meta = json.loads(body["view"]["private_metadata"])
+    values = _values(body)
+    chosen = tuple(o["value"] for o in (values.get("teams") or {}).get("selected_options") or [])
+    channel = ChannelRef(S, meta["channel"])
+    thread = meta.get("thread_ts")
+    author = (
+        UserRef(S, meta["author"], is_bot=meta.get("author_is_bot", False))
+        if meta.get("author")
+        else None
+    )
+    return FlagRequest(
+        workspace=_ws(body),
+        message=MessageRef(channel, meta["ts"], thread if thread != meta["ts"] else None),
+        flagger=UserRef(S, body["user"]["id"]),
+        at=from_epoch(meta["action_ts"]) if meta.get("action_ts") else at,
+        via="shortcut",
+        author=author,
+        teams=chosen,
+        customer=_text(values, "customer"),
+        note=_text(values, "note"),
+    )
+
+
+def interpret_form(body: dict[str, Any], at: datetime) -> InterpretationForm:
+    meta = json.loads(body["view"]["private_metadata"])
+    values = _values(body)
+    impact = _selected(values, "impact")
+    owner = (values.get("owner") or {}).get("selected_user")
+    return InterpretationForm(
+        workspace=_ws(body),
+        user=UserRef(S, body["user"]["id"]),
+        broadcast_id=int(meta["broadcast_id"]),
+        text=_text(values, "interpretation") or "",
+        impact=cast(Literal["low", "medium", "high"], impact)
+        if impact in ("low", "medium", "high")
+        else None,
+        action=_text(values, "action"),
+        owner=UserRef(S, owner) if owner else None,
+        at=at,
+    )
+
+
+def card_action(body: dict[str, Any]) -> CardAction | None:
+    action = body["actions"][0]
+    kind = ACTIONS.get(action.get("action_id", ""))
+    if kind is None or not str(action.get("value", "")).isdigit():
+        return None
+    return CardAction(
+        workspace=_ws(body),
+        user=UserRef(S, body["user"]["id"]),
+        broadcast_id=int(action["value"]),
+        action=kind,
+        at=from_epoch(action.get("action_ts") or 0),
+    )

@@ -1,0 +1,160 @@
+"""The neutral event model: what adapters hand to handlers, with no raw payload inside.
+
+Events are serialisable (`to_json` / `event_from_json`) because they are stored in the
+inbox before they are processed: an acknowledged event survives a crash.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from bot.core.refs import ChannelRef, MessageRef, Platform, UserRef, WorkspaceRef
+
+
+@dataclass(frozen=True)
+class IncomingMessage:
+    """A message posted, edited or deleted in a channel the bot can see."""
+
+    workspace: WorkspaceRef
+    message: MessageRef
+    author: UserRef
+    text: str
+    at: datetime
+    change: Literal["new", "edited", "deleted"] = "new"
+
+
+@dataclass(frozen=True)
+class Reaction:
+    workspace: WorkspaceRef
+    message: MessageRef
+    user: UserRef
+    emoji: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class FlagRequest:
+    """Someone asked to flag a message (reaction, shortcut form, mention, message action).
+
+    `teams` and `customer` are set only when a form supplied them; `teams=None` means
+    "route by the rules".
+    """
+
+    workspace: WorkspaceRef
+    message: MessageRef
+    flagger: UserRef
+    at: datetime
+    via: Literal["reaction", "shortcut", "mention", "action"]
+    text: str | None = None
+    author: UserRef | None = None
+    teams: tuple[str, ...] | None = None
+    customer: str | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class CardAction:
+    """A button pressed on a broadcast card."""
+
+    workspace: WorkspaceRef
+    user: UserRef
+    broadcast_id: int
+    action: Literal["acknowledge", "not_for_us", "resolve"]
+    at: datetime
+
+
+@dataclass(frozen=True)
+class InterpretationForm:
+    """The "Add interpretation" form, submitted."""
+
+    workspace: WorkspaceRef
+    user: UserRef
+    broadcast_id: int
+    text: str
+    impact: Literal["low", "medium", "high"] | None
+    action: str | None
+    owner: UserRef | None
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Command:
+    """A text command: `/roi 30d billing`, `@Crosstalk roi`."""
+
+    workspace: WorkspaceRef
+    user: UserRef
+    channel: ChannelRef
+    name: str
+    args: tuple[str, ...] = field(default_factory=tuple)
+
+
+Event = IncomingMessage | Reaction | FlagRequest | CardAction | InterpretationForm
+_KINDS: dict[str, type[Any]] = {
+    "message": IncomingMessage,
+    "reaction": Reaction,
+    "flag": FlagRequest,
+    "card_action": CardAction,
+    "interpretation_form": InterpretationForm,
+}
+_NAMES = {v: k for k, v in _KINDS.items()}
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return {"__dt": value.isoformat()}
+    if isinstance(value, Platform):
+        return value.value
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _encode(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, tuple | list):
+        return [_encode(v) for v in value]
+    return value
+
+
+def event_kind(event: Event) -> str:
+    return _NAMES[type(event)]
+
+
+def to_json(event: Event) -> str:
+    return json.dumps({"kind": event_kind(event), "data": _encode(event)})
+
+
+_REF_FIELDS: dict[str, type[Any]] = {
+    "workspace": WorkspaceRef,
+    "author": UserRef,
+    "user": UserRef,
+    "flagger": UserRef,
+    "owner": UserRef,
+    "channel": ChannelRef,
+}
+
+
+def _decode_ref(cls: type[Any], data: dict[str, Any]) -> Any:
+    return cls(**{**data, "platform": Platform(data["platform"])})
+
+
+def _decode_value(name: str, value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, dict) and "__dt" in value:
+        return datetime.fromisoformat(value["__dt"])
+    if name == "message":
+        channel = _decode_ref(ChannelRef, value["channel"])
+        return MessageRef(channel=channel, id=value["id"], thread_id=value.get("thread_id"))
+    if name in _REF_FIELDS:
+        return _decode_ref(_REF_FIELDS[name], value)
+    if isinstance(value, list):
+        return tuple(value)
+    return value
+
+
+def event_from_json(text: str) -> Event:
+    raw = json.loads(text)
+    cls = _KINDS[raw["kind"]]
+    data = {k: _decode_value(k, v) for k, v in raw["data"].items()}
+    event: Event = cls(**data)
+    return event

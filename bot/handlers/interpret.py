@@ -1,0 +1,245 @@
+"""Interpretations (SPEC "Broadcast", METRICS "Time figures"): human replies in broadcast
+threads and "Add interpretation" forms, attributed to the author's team, mirrored to the
+origin, with edits and deletions followed."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from bot.core.clock import Clock
+from bot.core.events import IncomingMessage, InterpretationForm
+from bot.handlers.context import OrgContext
+from bot.handlers.timing import refresh_broadcast
+from store.db import session_scope
+from store.models import Broadcast, Flag, FlagFlagger, Interpretation
+from store.orgs import teams_of
+from store.queue import enqueue_outbox
+
+
+def _broadcast_for_thread(session: Session, msg: IncomingMessage) -> Broadcast | None:
+    thread = msg.message.thread_id
+    if not thread:
+        return None
+    return session.exec(
+        select(Broadcast).where(
+            Broadcast.platform == msg.message.platform.value,
+            Broadcast.channel_id == msg.message.channel.id,
+            Broadcast.message_id == thread,
+        )
+    ).first()
+
+
+def _is_flagger(session: Session, flag_id: int, user_id: str) -> bool:
+    stmt = select(FlagFlagger.id).where(
+        FlagFlagger.flag_id == flag_id, FlagFlagger.user_id == user_id
+    )
+    return session.exec(stmt).first() is not None
+
+
+def _author_team(
+    session: Session, org: OrgContext, platform: str, user_id: str, prefer: int
+) -> int | None:
+    teams = teams_of(session, org.org_id, platform, user_id)
+    if prefer in teams:
+        return prefer
+    return teams[0] if teams else None
+
+
+def _is_cross_team(flag: Flag, author_team: int | None) -> bool:
+    # A person outside every team is a team of their own (METRICS "Network figures"),
+    # and the author is never the flagger, so two unaffiliated people are two teams.
+    return author_team is None or author_team != flag.flagger_team_id
+
+
+def _enqueue_mirrors(
+    session: Session,
+    org: OrgContext,
+    interp: Interpretation,
+    flag: Flag,
+    clock: Clock,
+    suffix: str = "",
+) -> None:
+    mode = org.config.broadcast.mirror
+    if mode == "none":
+        return
+    now = clock.now()
+    kind = "mirror_update" if suffix else "mirror"
+    enqueue_outbox(
+        session,
+        org_id=org.org_id,
+        dedupe_key=f"mirror:{interp.id}:origin{suffix}",
+        kind=kind,
+        platform=flag.platform,
+        subject_id=interp.id,
+        now=now,
+        target=json.dumps({"to": "origin", "dm": flag.origin_shared}),
+    )
+    if mode == "all":
+        others = session.exec(
+            select(Broadcast).where(
+                Broadcast.flag_id == flag.id,
+                Broadcast.status == "active",
+                col(Broadcast.id) != interp.broadcast_id,
+            )
+        ).all()
+        for b in others:
+            enqueue_outbox(
+                session,
+                org_id=org.org_id,
+                dedupe_key=f"mirror:{interp.id}:b{b.id}{suffix}",
+                kind=kind,
+                platform=b.platform,
+                subject_id=interp.id,
+                now=now,
+                target=json.dumps({"to": "broadcast", "broadcast_id": b.id}),
+            )
+    org.wake_outbox()
+
+
+def on_message(
+    *, event: IncomingMessage, engine: Engine, org: OrgContext, clock: Clock
+) -> int | None:
+    """A message in a channel: an interpretation when it is a human reply in a broadcast
+    thread by someone other than the flagger. Returns the interpretation id."""
+    if event.author.is_bot:
+        return None
+    with session_scope(engine) as session:
+        if event.change != "new":
+            return _follow_change(session, event, org, clock)
+        broadcast = _broadcast_for_thread(session, event)
+        if broadcast is None or broadcast.id is None:
+            return None
+        flag = session.get(Flag, broadcast.flag_id)
+        assert flag is not None and flag.id is not None
+        if _is_flagger(session, flag.id, event.author.id):
+            return None
+        platform = event.message.platform.value
+        exists = session.exec(
+            select(Interpretation).where(
+                Interpretation.platform == platform,
+                Interpretation.channel_id == event.message.channel.id,
+                Interpretation.message_id == event.message.id,
+            )
+        ).first()
+        if exists is not None:
+            return exists.id
+        team = _author_team(session, org, platform, event.author.id, broadcast.team_id)
+        interp = Interpretation(
+            org_id=org.org_id,
+            flag_id=flag.id,
+            broadcast_id=broadcast.id,
+            platform=platform,
+            channel_id=event.message.channel.id,
+            message_id=event.message.id,
+            author_id=event.author.id,
+            author_team_id=team,
+            cross_team=_is_cross_team(flag, team),
+            source="reply",
+            text=event.text,
+            created_at=event.at,
+        )
+        session.add(interp)
+        session.flush()
+        refresh_broadcast(session, broadcast)
+        _mark_progress(session, flag, org, clock)
+        _enqueue_mirrors(session, org, interp, flag, clock)
+        return interp.id
+
+
+def _mark_progress(session: Session, flag: Flag, org: OrgContext, clock: Clock) -> None:
+    """A flag someone responded to is no longer merely open; every card shows it."""
+    if flag.status == "open":
+        flag.status = "acknowledged"
+        session.add(flag)
+    enqueue_card_updates(session, org, flag.id or 0, clock)
+
+
+def enqueue_card_updates(session: Session, org: OrgContext, flag_id: int, clock: Clock) -> None:
+    now = clock.now()
+    rows = session.exec(select(Broadcast).where(Broadcast.flag_id == flag_id)).all()
+    for b in rows:
+        enqueue_outbox(
+            session,
+            org_id=org.org_id,
+            dedupe_key=f"card-update:{b.id}:{now.timestamp()}",
+            kind="card_update",
+            platform=b.platform,
+            subject_id=b.id,
+            now=now,
+        )
+    org.wake_outbox()
+
+
+def _follow_change(
+    session: Session, event: IncomingMessage, org: OrgContext, clock: Clock
+) -> int | None:
+    interp = session.exec(
+        select(Interpretation).where(
+            Interpretation.platform == event.message.platform.value,
+            Interpretation.channel_id == event.message.channel.id,
+            Interpretation.message_id == event.message.id,
+        )
+    ).first()
+    if interp is None or interp.deleted_at is not None:
+        return None
+    if event.change == "edited":
+        if interp.text == event.text:
+            return interp.id
+        interp.text = event.text
+        interp.edited_at = event.at
+    else:
+        interp.deleted_at = event.at
+    session.add(interp)
+    session.flush()
+    flag = session.get(Flag, interp.flag_id)
+    assert flag is not None
+    if interp.broadcast_id is not None:
+        broadcast = session.get(Broadcast, interp.broadcast_id)
+        assert broadcast is not None
+        refresh_broadcast(session, broadcast)
+        enqueue_card_updates(session, org, flag.id or 0, clock)
+    _enqueue_mirrors(
+        session, org, interp, flag, clock, suffix=f":{event.change}:{event.at.timestamp()}"
+    )
+    return interp.id
+
+
+def on_form(
+    *, event: InterpretationForm, engine: Engine, org: OrgContext, clock: Clock
+) -> int | None:
+    """The "Add interpretation" form: an interpretation with impact, action and owner."""
+    with session_scope(engine) as session:
+        broadcast = session.get(Broadcast, event.broadcast_id)
+        if broadcast is None or broadcast.org_id != org.org_id:
+            return None
+        flag = session.get(Flag, broadcast.flag_id)
+        assert flag is not None and flag.id is not None
+        platform = event.user.platform.value
+        team = _author_team(session, org, platform, event.user.id, broadcast.team_id)
+        is_flagger = _is_flagger(session, flag.id, event.user.id)
+        interp = Interpretation(
+            org_id=org.org_id,
+            flag_id=flag.id,
+            broadcast_id=None if is_flagger else broadcast.id,
+            platform=platform,
+            channel_id=broadcast.channel_id,
+            message_id=f"form:{event.user.id}:{event.at.timestamp()}",
+            author_id=event.user.id,
+            author_team_id=team,
+            cross_team=not is_flagger and _is_cross_team(flag, team),
+            source="form",
+            text=event.text,
+            impact=event.impact,
+            action=event.action,
+            owner_id=event.owner.id if event.owner else None,
+            created_at=event.at,
+        )
+        session.add(interp)
+        session.flush()
+        refresh_broadcast(session, broadcast)
+        _mark_progress(session, flag, org, clock)
+        _enqueue_mirrors(session, org, interp, flag, clock)
+        return interp.id

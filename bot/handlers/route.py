@@ -1,0 +1,82 @@
+"""Routing (SPEC "Routing"): which teams a flag reaches and which topics it carries.
+
+Rules run in order and every matching rule adds its teams. Within a rule, the criteria
+that are present must all hold (keywords OR'd among themselves, likewise channels and
+sentiments); a rule whose only criterion is `topics` matches a flag already carrying one
+of those topics (tagged by an earlier rule, or the key of a team it reaches).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+
+from config.schema import CrosstalkConfig, RouteConfig
+
+
+@dataclass(frozen=True)
+class Routing:
+    teams: tuple[str, ...]
+    topics: tuple[str, ...]
+    matched_rules: tuple[int, ...]
+
+
+@cache
+def _keyword_pattern(keywords: tuple[str, ...]) -> re.Pattern[str]:
+    words = "|".join(re.escape(k.strip()) for k in keywords if k.strip())
+    return re.compile(rf"(?<!\w)(?:{words})(?!\w)", re.IGNORECASE)
+
+
+@cache
+def _regex(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.IGNORECASE)
+
+
+def _matches(
+    rule: RouteConfig, *, text: str, channel_id: str, sentiment: str, topics: list[str]
+) -> bool:
+    has_criteria = bool(rule.keywords or rule.regex or rule.channels or rule.sentiment)
+    if not has_criteria:
+        return any(t in topics for t in rule.topics)
+    if rule.keywords and not _keyword_pattern(tuple(rule.keywords)).search(text):
+        return False
+    if rule.regex and not _regex(rule.regex).search(text):
+        return False
+    if rule.channels and channel_id not in rule.channels:
+        return False
+    return not (rule.sentiment and sentiment not in rule.sentiment)
+
+
+def route(*, text: str, channel_id: str, sentiment: str, config: CrosstalkConfig) -> Routing:
+    teams: list[str] = []
+    topics: list[str] = []
+    matched: list[int] = []
+
+    def add(items: list[str], into: list[str]) -> None:
+        into.extend(i for i in items if i not in into)
+
+    for i, rule in enumerate(config.routes):
+        if _matches(
+            rule, text=text, channel_id=channel_id, sentiment=sentiment, topics=topics + teams
+        ):
+            matched.append(i)
+            add(rule.teams, teams)
+            add(rule.topics, topics)
+    if not teams:
+        teams = list(config.routing.default_teams)
+    return Routing(
+        teams=tuple(teams),
+        topics=tuple(topics + [t for t in teams if t not in topics]),
+        matched_rules=tuple(matched),
+    )
+
+
+def with_override(routing: Routing, teams: tuple[str, ...]) -> Routing:
+    """The flagger chose the teams in the form: their choice wins, rule tags stay."""
+    rule_topics = [t for t in routing.topics if t not in routing.teams]
+    return Routing(
+        teams=teams,
+        topics=tuple(rule_topics + [t for t in teams if t not in rule_topics]),
+        matched_rules=routing.matched_rules,
+    )

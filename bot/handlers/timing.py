@@ -1,0 +1,69 @@
+"""Response times (METRICS.md "Time figures"), stored on the broadcast as seconds so that
+reports aggregate them in SQL. Recomputed from the interpretations themselves, so an edit,
+a deletion or a late-recorded post always leaves consistent figures."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import cache
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, col, select
+
+from bot.core.timecalc import BusinessHours, business_seconds
+from store.models import Broadcast, Flag, Interpretation, Team
+
+
+@cache
+def _hours(text: str) -> BusinessHours:
+    return BusinessHours.parse(text)
+
+
+def durations(
+    start: datetime | None, end: datetime | None, team: Team
+) -> tuple[float | None, float | None]:
+    """(wall-clock seconds, business seconds) from start to end, or (None, None)."""
+    if start is None or end is None:
+        return None, None
+    wall = max(0.0, (end - start).total_seconds())
+    return wall, business_seconds(start, end, _hours(team.business_hours), ZoneInfo(team.timezone))
+
+
+def refresh_broadcast(session: Session, broadcast: Broadcast) -> None:
+    team = session.get(Team, broadcast.team_id)
+    assert team is not None
+    rows = session.exec(
+        select(Interpretation)
+        .where(
+            Interpretation.broadcast_id == broadcast.id, col(Interpretation.deleted_at).is_(None)
+        )
+        .order_by(col(Interpretation.created_at), col(Interpretation.id))
+    ).all()
+    first = rows[0] if rows else None
+    cross = next((r for r in rows if r.cross_team), None)
+    broadcast.first_response_at = first.created_at if first else None
+    broadcast.first_response_by = first.author_id if first else None
+    broadcast.cross_first_response_at = cross.created_at if cross else None
+    broadcast.cross_first_response_by = cross.author_id if cross else None
+    start = broadcast.posted_at
+    broadcast.tta_seconds, broadcast.tta_business_seconds = durations(
+        start, broadcast.acknowledged_at, team
+    )
+    broadcast.ttfr_seconds, broadcast.ttfr_business_seconds = durations(
+        start, broadcast.first_response_at, team
+    )
+    broadcast.cross_ttfr_seconds, broadcast.cross_ttfr_business_seconds = durations(
+        start, broadcast.cross_first_response_at, team
+    )
+    session.add(broadcast)
+
+
+def refresh_flag(session: Session, flag: Flag, org_hours: str, org_timezone: str) -> None:
+    if flag.resolved_at is None:
+        flag.ttr_seconds = flag.ttr_business_seconds = None
+    else:
+        flag.ttr_seconds = max(0.0, (flag.resolved_at - flag.flagged_at).total_seconds())
+        flag.ttr_business_seconds = business_seconds(
+            flag.flagged_at, flag.resolved_at, _hours(org_hours), ZoneInfo(org_timezone)
+        )
+    session.add(flag)

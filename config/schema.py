@@ -1,0 +1,271 @@
+"""The TOML config file (SPEC "Config file"), validated into typed models.
+
+Unknown keys are errors: a typo in a config file should be reported, not ignored.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from bot.core.timecalc import BusinessHours, parse_duration
+
+Sentiment = Literal["positive", "neutral", "negative"]
+_KEY = r"^[a-z0-9][a-z0-9_-]{0,39}$"
+_DIGEST_AT = re.compile(r"^(mon|tue|wed|thu|fri|sat|sun)\s+([01]\d|2[0-3]):([0-5]\d)$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @field_validator("key", mode="after", check_fields=False)
+    @classmethod
+    def _key(cls, value: str) -> str:
+        if not re.match(_KEY, value):
+            raise ValueError(
+                f"{value!r} is not a usable key: lowercase letters, digits, - and _ (max 40)"
+            )
+        return value
+
+
+def _check_timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"unknown timezone {value!r}; use an IANA name like Europe/London"
+        ) from None
+    return value
+
+
+def _check_hours(value: str) -> str:
+    BusinessHours.parse(value)
+    return value
+
+
+class OrgConfig(_Strict):
+    name: str = Field(min_length=1)
+    timezone: str = "UTC"
+    slack_team_ids: list[str] = []
+    teams_tenant_ids: list[str] = []
+    business_hours: str = "Mon-Fri 09:00-17:30"
+
+    _tz = field_validator("timezone")(_check_timezone)
+    _bh = field_validator("business_hours")(_check_hours)
+
+
+class FlaggingConfig(_Strict):
+    reaction: str = "mega"
+    ack_reactions: list[str] = ["eyes", "white_check_mark"]
+
+    @field_validator("reaction")
+    @classmethod
+    def _strip_colons(cls, value: str) -> str:
+        value = value.strip(":")
+        if not value:
+            raise ValueError("must name an emoji, like mega")
+        return value
+
+
+class RoutingConfig(_Strict):
+    default_teams: list[str] = []
+
+
+class BroadcastConfig(_Strict):
+    mirror: Literal["origin", "all", "none"] = "origin"
+    redact_pii: bool = True
+
+
+class TeamConfig(_Strict):
+    key: str
+    name: str = Field(min_length=1)
+    slack_channel: str | None = None
+    teams_channel: str | None = None
+    members: list[str] = []
+    slack_usergroup: str | None = None
+    sla: str = "4h"
+    timezone: str | None = None
+    business_hours: str | None = None
+    digest: str = "mon 09:00"
+
+    @field_validator("sla")
+    @classmethod
+    def _sla(cls, value: str) -> str:
+        parse_duration(value)
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, value: str | None) -> str | None:
+        return None if value is None else _check_timezone(value)
+
+    @field_validator("business_hours")
+    @classmethod
+    def _bh(cls, value: str | None) -> str | None:
+        return None if value is None else _check_hours(value)
+
+    @field_validator("digest")
+    @classmethod
+    def _digest(cls, value: str) -> str:
+        value = value.strip().lower()
+        if not _DIGEST_AT.match(value):
+            raise ValueError(f"{value!r} is not a weekly time; use a form like 'mon 09:00'")
+        return value
+
+    @model_validator(mode="after")
+    def _somewhere(self) -> TeamConfig:
+        if not self.slack_channel and not self.teams_channel:
+            raise ValueError("a team needs a slack_channel or a teams_channel")
+        return self
+
+    @property
+    def sla_delta(self) -> timedelta:
+        return parse_duration(self.sla)
+
+
+class RouteConfig(_Strict):
+    keywords: list[str] = []
+    regex: str | None = None
+    channels: list[str] = []
+    sentiment: list[Sentiment] = []
+    topics: list[str] = []
+    teams: list[str] = []
+
+    @field_validator("sentiment", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: object) -> object:
+        return [value] if isinstance(value, str) else value
+
+    @field_validator("regex")
+    @classmethod
+    def _regex(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"invalid regular expression: {exc}") from None
+        return value
+
+    @model_validator(mode="after")
+    def _useful(self) -> RouteConfig:
+        if not (self.keywords or self.regex or self.channels or self.sentiment or self.topics):
+            raise ValueError("a route needs keywords, regex, channels, sentiment or topics")
+        if not (self.teams or self.topics):
+            raise ValueError("a route needs teams (or topics to tag)")
+        return self
+
+
+class DigestConfig(_Strict):
+    managers_channel: str | None = None
+    managers_teams_channel: str | None = None
+
+
+class RoiConfig(_Strict):
+    managers: list[str] = []
+    hourly_rate: float = Field(default=75.0, ge=0)
+    currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
+    gross_margin: float = Field(default=1.0, gt=0, le=1)
+    monthly_tool_cost: float = Field(default=0.0, ge=0)
+    minutes_per_flag: float = Field(default=3.0, ge=0)
+    minutes_per_interpretation: float = Field(default=10.0, ge=0)
+
+
+class ApiConfig(_Strict):
+    tokens: list[str] = []
+    crm_webhook_url: str | None = None
+
+
+Kpi = Literal[
+    "flags",
+    "answer_rate",
+    "resolution_rate",
+    "ttfr_p50",
+    "sla_attainment",
+    "csat",
+    "retained_value",
+    "value",
+    "business_roi",
+    "maturity",
+]
+
+
+class ObjectiveConfig(_Strict):
+    key: str
+    objective: str
+    goal: str = ""
+    strategies: list[str] = []
+    tactics: list[str] = []
+    kpi: Kpi
+    target: float
+    period: Literal["month", "quarter", "year"] = "quarter"
+    topics: list[str] = []
+
+
+class MaturityWeights(_Strict):
+    listening: float = 0.15
+    engagement: float = 0.20
+    silo_breaking: float = 0.20
+    openness: float = 0.10
+    responsiveness: float = 0.15
+    closed_loop: float = 0.20
+
+    @model_validator(mode="after")
+    def _sum(self) -> MaturityWeights:
+        total = sum(self.model_dump().values())
+        if abs(total - 1.0) > 1e-6:
+            raise ValueError(f"weights must add up to 1.0 (they add up to {total:g})")
+        return self
+
+
+class MaturityConfig(_Strict):
+    weights: MaturityWeights = MaturityWeights()
+
+
+class CrosstalkConfig(_Strict):
+    org: OrgConfig
+    flagging: FlaggingConfig = FlaggingConfig()
+    routing: RoutingConfig = RoutingConfig()
+    broadcast: BroadcastConfig = BroadcastConfig()
+    teams: list[TeamConfig] = Field(min_length=1)
+    routes: list[RouteConfig] = []
+    digest: DigestConfig = DigestConfig()
+    roi: RoiConfig = RoiConfig()
+    api: ApiConfig = ApiConfig()
+    objectives: list[ObjectiveConfig] = []
+    maturity: MaturityConfig = MaturityConfig()
+
+    @model_validator(mode="after")
+    def _references(self) -> CrosstalkConfig:
+        keys = [t.key for t in self.teams]
+        problems: list[str] = []
+        seen: set[str] = set()
+        for i, key in enumerate(keys):
+            if key in seen:
+                problems.append(f"teams[{i}].key: duplicate team key {key!r}")
+            seen.add(key)
+        for i, key in enumerate(self.routing.default_teams):
+            if key not in seen:
+                problems.append(f"routing.default_teams[{i}]: unknown team {key!r}")
+        for r, route in enumerate(self.routes):
+            for i, key in enumerate(route.teams):
+                if key not in seen:
+                    problems.append(f"routes[{r}].teams[{i}]: unknown team {key!r}")
+        okeys: set[str] = set()
+        for i, obj in enumerate(self.objectives):
+            if obj.key in okeys:
+                problems.append(f"objectives[{i}].key: duplicate objective key {obj.key!r}")
+            okeys.add(obj.key)
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
+
+    def team(self, key: str) -> TeamConfig | None:
+        return next((t for t in self.teams if t.key == key), None)
+
+    @property
+    def team_keys(self) -> list[str]:
+        return [t.key for t in self.teams]

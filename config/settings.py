@@ -1,0 +1,42 @@
+"""Process settings read from the environment (SPEC "Environment").
+
+Built once by the CLI and passed down; nothing reads the environment at import time.
+"""
+
+from __future__ import annotations
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+
+    database_url: str = Field(
+        default="sqlite:///crosstalk.db", validation_alias="CROSSTALK_DATABASE_URL"
+    )
+    config_path: str = Field(default="crosstalk.toml", validation_alias="CROSSTALK_CONFIG")
+    slack_bot_token: SecretStr | None = Field(default=None, validation_alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: SecretStr | None = Field(
+        default=None, validation_alias="SLACK_SIGNING_SECRET"
+    )
+    slack_app_token: SecretStr | None = Field(default=None, validation_alias="SLACK_APP_TOKEN")
+    slack_api_url: str = Field(default="https://slack.com/api/", validation_alias="SLACK_API_URL")
+    microsoft_app_id: str = Field(default="", validation_alias="MICROSOFT_APP_ID")
+    microsoft_app_password: SecretStr = Field(
+        default=SecretStr(""), validation_alias="MICROSOFT_APP_PASSWORD"
+    )
+    microsoft_app_tenant_id: str = Field(default="", validation_alias="MICROSOFT_APP_TENANT_ID")
+    microsoft_app_type: str = Field(
+        default="MultiTenant",
+        validation_alias=AliasChoices("MICROSOFT_APP_TYPE"),
+    )
+
+    @property
+    def slack_enabled(self) -> bool:
+        return bool(self.slack_bot_token and self.slack_signing_secret)
+
+    @property
+    def slack_api_base(self) -> str:
+        url = self.slack_api_url
+        return url if url.endswith("/") else url + "/"

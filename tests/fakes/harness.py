@@ -1,0 +1,136 @@
+"""Run the real Crosstalk server on 127.0.0.1 against a FakeSlack, and talk to it over
+HTTP with signed requests. Used by the tests, `crosstalk demo` and the benchmarks."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Self
+
+import aiohttp
+from aiohttp import web
+from sqlmodel import Session, col, func, select
+
+from bot.app import create_app
+from bot.core.clock import Clock
+from bot.runtime import Runtime, build_runtime
+from config.load import parse_config
+from config.settings import Settings
+from store.db import make_engine, upgrade
+from store.models import InboxEvent, OutboxMessage
+from tests.fakes.org import CHANNELS, ORG_TOML, USERS
+from tests.fakes.slack_api import FakeSlack
+from tests.fakes.slack_requests import DEFAULT_SIGNING_SECRET, SignedRequest
+
+
+class Server:
+    """`async with Server(db_url) as server:` — FakeSlack + the app on a free port."""
+
+    def __init__(
+        self,
+        db_url: str,
+        *,
+        config_toml: str = ORG_TOML,
+        clock: Clock | None = None,
+        slack: FakeSlack | None = None,
+        run_worker: bool = True,
+        seed_slack: bool = True,
+    ) -> None:
+        self.db_url = db_url
+        self.config_toml = config_toml
+        self.clock = clock
+        self.slack = slack or FakeSlack()
+        self._own_slack = slack is None
+        self.run_worker = run_worker
+        self.seed_slack = seed_slack
+        self._runner: web.AppRunner | None = None
+        self.http: aiohttp.ClientSession | None = None
+        self.url = ""
+        self.runtime: Runtime
+
+    async def __aenter__(self) -> Self:
+        await self.slack.start()
+        if self.seed_slack:
+            for cid, name in CHANNELS.items():
+                if cid not in self.slack.channels:
+                    self.slack.add_channel(cid, name, is_ext_shared=cid == "C0SHARED")
+            for uid, name in USERS.items():
+                if uid not in self.slack.users:
+                    self.slack.add_user(uid, uid.lower(), name)
+        settings = Settings.model_validate(
+            {
+                "CROSSTALK_DATABASE_URL": self.db_url,
+                "SLACK_BOT_TOKEN": self.slack.token,
+                "SLACK_SIGNING_SECRET": DEFAULT_SIGNING_SECRET,
+                "SLACK_API_URL": self.slack.api_url,
+            }
+        )
+        engine = make_engine(self.db_url)
+        upgrade(engine)
+        config = parse_config(self.config_toml, "test.toml")
+        self.runtime = build_runtime(settings, config, engine=engine, clock=self.clock)
+        app = create_app(self.runtime, run_worker=self.run_worker)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = self._runner.addresses[0][1]
+        self.url = f"http://127.0.0.1:{port}"
+        self.http = aiohttp.ClientSession()
+        return self
+
+    async def __aexit__(
+        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self.http:
+            await self.http.close()
+        if self._runner:
+            await self._runner.cleanup()
+        self.runtime.engine.dispose()
+        if self._own_slack:
+            await self.slack.stop()
+
+    async def send(
+        self, request: SignedRequest, path: str = "/slack/events"
+    ) -> aiohttp.ClientResponse:
+        """POST a signed request; the body is read so the response can be inspected."""
+        assert self.http is not None
+        async with self.http.post(
+            self.url + path, data=request.body, headers=request.headers
+        ) as resp:
+            await resp.read()
+            return resp
+
+    async def settle(self, within: float = 10.0) -> None:
+        """Wait until every stored event is handled and every due side effect is done."""
+        deadline = asyncio.get_running_loop().time() + within
+        worker = self.runtime.worker
+        while True:
+            await worker.drain()
+            await worker.run_inbox()
+            await worker.run_outbox()
+            if self.pending() == 0:
+                return
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError(f"{self.pending()} queued rows still pending after {within}s")
+            await asyncio.sleep(0.02)
+
+    def pending(self, *, due_before: datetime | None = None) -> int:
+        now = due_before or self.runtime.clock.now()
+        with Session(self.runtime.engine) as s:
+            total = 0
+            for model in (InboxEvent, OutboxMessage):
+                stmt = select(func.count()).where(
+                    col(model.status) == "pending", col(model.next_attempt_at) <= now
+                )
+                total += int(s.exec(stmt).one())
+            return total
+
+    def query(self, stmt: Any) -> list[Any]:
+        with Session(self.runtime.engine) as s:
+            return list(s.exec(stmt).all())
+
+
+def sqlite_url(tmp_path: Any) -> str:
+    return f"sqlite:///{tmp_path}/crosstalk.db"
