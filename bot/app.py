@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 from sqlalchemy import text
 
+from bot.observability import metrics_handler
 from bot.runtime import Runtime
 
 log = logging.getLogger("crosstalk")
@@ -20,6 +21,7 @@ def create_app(runtime: Runtime, *, run_worker: bool = True) -> web.Application:
     app = web.Application(client_max_size=1_000_000)
     app[RUNTIME] = runtime
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics_handler(runtime.engine, runtime.org.org_id))
     if runtime.settings.slack_enabled:
         from bot.adapters.slack.app import mount as mount_slack
 
