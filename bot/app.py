@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 from sqlalchemy import text
 
+from bot.handlers.membership import sync_usergroups
 from bot.observability import metrics_handler
 from bot.runtime import Runtime
 
@@ -35,6 +36,7 @@ def create_app(runtime: Runtime, *, run_worker: bool = True) -> web.Application:
 
 async def _worker(app: web.Application) -> AsyncIterator[None]:
     runtime = app[RUNTIME]
+    await sync_usergroups(engine=runtime.engine, org=runtime.org, gateways=runtime.gateways)
     stop = asyncio.Event()
     task = asyncio.create_task(runtime.worker.run(stop))
     yield

@@ -27,6 +27,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=DEFAULT_PORT)
     serve.add_argument("--no-scheduler", action="store_true", help="do not run scheduled jobs")
+    manifest = sub.add_parser("slack-manifest", help="print the Slack app manifest")
+    manifest.add_argument("--url", required=True, help="public base URL, e.g. https://bot.acme.com")
+    manifest.add_argument("--socket-mode", action="store_true", help="no public URL: Socket Mode")
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", help="apply migrations")
@@ -73,6 +76,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "serve":
             return _serve(args, settings)
+        if args.command == "slack-manifest":
+            from bot.adapters.slack.manifest import manifest_json
+
+            try:
+                print(manifest_json(args.url, socket_mode=args.socket_mode))
+            except ValueError as exc:
+                print(f"crosstalk slack-manifest: {exc}", file=sys.stderr)
+                return 2
+            return 0
         if args.command == "db":
             from store.db import make_engine, upgrade
 

@@ -38,12 +38,13 @@ class Team(SQLModel, table=True):
 
 class Member(SQLModel, table=True):
     __tablename__ = "members"
-    __table_args__ = (UniqueConstraint("team_id", "platform", "user_id"),)
+    __table_args__ = (UniqueConstraint("team_id", "platform", "user_id", "source"),)
     id: int | None = Field(default=None, primary_key=True)
     org_id: int = Field(foreign_key="orgs.id", index=True)
     team_id: int = Field(foreign_key="teams.id", index=True)
     platform: str
     user_id: str = Field(index=True)
+    source: str = "config"  # config | usergroup
 
 
 class Flag(SQLModel, table=True):

@@ -58,15 +58,34 @@ def _platform_of(user_id: str) -> str:
     return "slack" if user_id[:1] in ("U", "W") and user_id.isalnum() else "teams"
 
 
-def _sync_members(session: Session, org_id: int, team_id: int, members: list[str]) -> None:
-    wanted = {(_platform_of(m), m) for m in members}
-    rows = session.exec(select(Member).where(Member.team_id == team_id)).all()
+def _sync_members(
+    session: Session,
+    org_id: int,
+    team_id: int,
+    members: list[str],
+    source: str = "config",
+    platform: str | None = None,
+) -> None:
+    """Make the team's members from one source exactly `members` (other sources stay)."""
+    wanted = {(platform or _platform_of(m), m) for m in members}
+    rows = session.exec(
+        select(Member).where(Member.team_id == team_id, Member.source == source)
+    ).all()
     have = {(m.platform, m.user_id): m for m in rows}
     for key, row in have.items():
         if key not in wanted:
             session.delete(row)
-    for platform, user_id in wanted - have.keys():
-        session.add(Member(org_id=org_id, team_id=team_id, platform=platform, user_id=user_id))
+    for plat, user_id in wanted - have.keys():
+        session.add(
+            Member(org_id=org_id, team_id=team_id, platform=plat, user_id=user_id, source=source)
+        )
+
+
+def sync_group_members(
+    session: Session, org_id: int, team_id: int, platform: str, members: list[str]
+) -> None:
+    """Members that come from a platform user group (a Slack user group)."""
+    _sync_members(session, org_id, team_id, members, source="usergroup", platform=platform)
 
 
 def teams_of(session: Session, org_id: int, platform: str, user_id: str) -> list[int]:
@@ -74,6 +93,7 @@ def teams_of(session: Session, org_id: int, platform: str, user_id: str) -> list
     stmt = (
         select(Member.team_id)
         .where(Member.org_id == org_id, Member.platform == platform, Member.user_id == user_id)
+        .distinct()
         .order_by(col(Member.team_id))
     )
     return list(session.exec(stmt).all())

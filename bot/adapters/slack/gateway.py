@@ -217,3 +217,7 @@ class SlackGateway:
             except GatewayError:
                 return user.id
         return self._names[user.id]
+
+    async def group_members(self, group_id: str) -> list[str]:
+        data = await self._call("usergroups.users.list", usergroup=group_id)
+        return [str(u) for u in data.get("users", [])]
