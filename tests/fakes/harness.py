@@ -36,6 +36,7 @@ class Server:
         slack: FakeSlack | None = None,
         run_worker: bool = True,
         seed_slack: bool = True,
+        env: dict[str, str | None] | None = None,
     ) -> None:
         self.db_url = db_url
         self.config_toml = config_toml
@@ -44,6 +45,7 @@ class Server:
         self._own_slack = slack is None
         self.run_worker = run_worker
         self.seed_slack = seed_slack
+        self.env = env or {}
         self._runner: web.AppRunner | None = None
         self.http: aiohttp.ClientSession | None = None
         self.url = ""
@@ -58,14 +60,14 @@ class Server:
             for uid, name in USERS.items():
                 if uid not in self.slack.users:
                     self.slack.add_user(uid, uid.lower(), name)
-        settings = Settings.model_validate(
-            {
-                "CROSSTALK_DATABASE_URL": self.db_url,
-                "SLACK_BOT_TOKEN": self.slack.token,
-                "SLACK_SIGNING_SECRET": DEFAULT_SIGNING_SECRET,
-                "SLACK_API_URL": self.slack.api_url,
-            }
-        )
+        values: dict[str, str | None] = {
+            "CROSSTALK_DATABASE_URL": self.db_url,
+            "SLACK_BOT_TOKEN": self.slack.token,
+            "SLACK_SIGNING_SECRET": DEFAULT_SIGNING_SECRET,
+            "SLACK_API_URL": self.slack.api_url,
+            **self.env,
+        }
+        settings = Settings.model_validate({k: v for k, v in values.items() if v is not None})
         engine = make_engine(self.db_url)
         upgrade(engine)
         config = parse_config(self.config_toml, "test.toml")

@@ -229,6 +229,10 @@ class FakeSlack:
         #: The fake clock used for generated ``ts`` values; assign any ``() -> float``.
         self.now: Callable[[], float] = time.time
 
+        #: App-level tokens (xapp-) and the methods that accept them (Socket Mode).
+        self.app_tokens: set[str] = set()
+        self.app_token_methods: set[str] = {"apps.connections.open"}
+
         self.calls: list[Call] = []
         self.responses: defaultdict[str, list[JSONDict]] = defaultdict(list)
         self.channels: dict[str, JSONDict] = {}
@@ -697,7 +701,9 @@ class FakeSlack:
         if handler is None:
             call.error = "unknown_method"
             return web.json_response({"ok": False, "error": "unknown_method", "req_method": method})
-        if call.token != self.token:
+        if call.token != self.token and not (
+            method in self.app_token_methods and call.token in self.app_tokens
+        ):
             call.error = "invalid_auth"
             return web.json_response({"ok": False, "error": "invalid_auth"})
 

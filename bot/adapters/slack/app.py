@@ -20,7 +20,6 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.adapters.slack import forms, translate
 from bot.adapters.slack.gateway import SlackGateway
 from bot.core.events import Command, FlagRequest
-from bot.core.refs import Platform
 from bot.handlers import actions, flag
 from bot.runtime import Runtime
 from store.db import session_scope
@@ -38,7 +37,7 @@ def make_client(runtime: Runtime) -> AsyncWebClient:
 
 def build_bolt(runtime: Runtime, client: AsyncWebClient) -> AsyncApp:
     settings = runtime.settings
-    assert settings.slack_signing_secret is not None
+    secret = settings.slack_signing_secret
     claimed = set(runtime.config.org.slack_team_ids)
 
     async def known_workspace(body: dict[str, Any], next: Any) -> BoltResponse | None:
@@ -51,7 +50,9 @@ def build_bolt(runtime: Runtime, client: AsyncWebClient) -> AsyncApp:
 
     app = AsyncApp(
         client=client,
-        signing_secret=settings.slack_signing_secret.get_secret_value(),
+        # Without a signing secret only Socket Mode is served (no HTTP endpoint is mounted).
+        signing_secret=secret.get_secret_value() if secret else "",
+        request_verification_enabled=secret is not None,
         process_before_response=True,
         before_authorize=known_workspace,
         logger=logging.getLogger("crosstalk.bolt"),
@@ -185,6 +186,13 @@ def mount(web_app: web.Application, runtime: Runtime) -> AsyncApp:
     client = make_client(runtime)
     runtime.gateways.add(SlackGateway(client))
     bolt = build_bolt(runtime, client)
-    web_app.router.add_post("/slack/events", events_handler(runtime, bolt))
-    assert Platform.SLACK
+    if runtime.settings.slack_signing_secret is not None:
+        web_app.router.add_post("/slack/events", events_handler(runtime, bolt))
+    else:
+        log.warning("SLACK_SIGNING_SECRET is not set: POST /slack/events is off")
+    app_token = runtime.settings.slack_app_token
+    if app_token is not None:
+        from bot.adapters.slack.socket import socket_mode
+
+        web_app.cleanup_ctx.append(socket_mode(bolt, app_token.get_secret_value()))
     return bolt
