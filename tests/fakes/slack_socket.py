@@ -27,7 +27,7 @@ class FakeSocketMode:
     def install(self, slack: FakeSlack) -> None:
         self.slack = slack
         slack.app_tokens.add(self.app_token)
-        slack._handlers["apps.connections.open"] = self._open  # noqa: SLF001 - test double wiring
+        slack._handlers["apps.connections.open"] = self._open
         slack.app.router.add_get("/socket/link", self._link)
 
     def _open(self, args: dict[str, Any]) -> dict[str, Any]:
