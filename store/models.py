@@ -243,3 +243,20 @@ class OutboxMessage(SQLModel, table=True):
     result_id: str | None = None
     created_at: datetime = Field(sa_type=UtcDateTime)
     done_at: datetime | None = _ts()
+
+
+class ConversationRef(SQLModel, table=True):
+    """Where the bot can post proactively in Teams: a stored ConversationReference (JSON),
+    captured when the bot is added to a team or from any activity in a channel."""
+
+    __tablename__ = "conversation_refs"
+    __table_args__ = (UniqueConstraint("org_id", "platform", "channel_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="orgs.id", index=True)
+    platform: str = "teams"
+    tenant_id: str
+    team_id: str | None = None
+    channel_id: str
+    service_url: str
+    reference: str
+    updated_at: datetime = Field(sa_type=UtcDateTime)

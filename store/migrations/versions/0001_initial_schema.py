@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 07:46:28.617219
+Create Date: 2026-11-22 07:54:43.378977
 """
 
 from collections.abc import Sequence
@@ -28,6 +28,23 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('name')
     )
+    op.create_table('conversation_refs',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('org_id', sa.Integer(), nullable=False),
+    sa.Column('platform', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('tenant_id', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('team_id', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+    sa.Column('channel_id', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('service_url', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('reference', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('updated_at', store.types.UtcDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['org_id'], ['orgs.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('org_id', 'platform', 'channel_id')
+    )
+    with op.batch_alter_table('conversation_refs', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_conversation_refs_org_id'), ['org_id'], unique=False)
+
     op.create_table('outbox',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('dedupe_key', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
@@ -358,5 +375,9 @@ def downgrade() -> None:
         batch_op.drop_index('ix_outbox_due')
 
     op.drop_table('outbox')
+    with op.batch_alter_table('conversation_refs', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_conversation_refs_org_id'))
+
+    op.drop_table('conversation_refs')
     op.drop_table('orgs')
     # ### end Alembic commands ###
