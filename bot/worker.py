@@ -2,6 +2,9 @@
 
 Every replica may run one; rows are leased in the database, so each is handled by one
 process at a time, and a row whose process died is picked up again when its lease ends.
+Rows are claimed one at a time: a lease covers the work on one row, never a batch whose
+tail could outlive it and be taken up by a second replica while the first still works.
+Every retry time is read from the injected clock, so tests move time instead of sleeping.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from bot.handlers.context import Gateways, OrgContext
 from bot.handlers.deliver import DELIVERERS, SKIP
 from store.db import session_scope
 from store.models import InboxEvent, OutboxMessage
-from store.queue import claim, finish, retry_later
+from store.queue import claim, finish, next_due, retry_later
 
 log = logging.getLogger("crosstalk.worker")
 LEASE = timedelta(seconds=120)
@@ -31,6 +34,8 @@ MAX_INBOX_ATTEMPTS = 6
 MAX_OUTBOX_ATTEMPTS = {"crm_webhook": 60}
 DEFAULT_MAX_OUTBOX_ATTEMPTS = 20
 MAX_BACKOFF = 600.0
+INBOX_BATCH = 20  # events per sweep before the outbox gets its turn
+MIN_WAIT = 0.02
 
 
 def backoff(attempts: int, retry_after: float | None = None) -> float:
@@ -56,6 +61,7 @@ class Worker:
         self.clock = clock
         self.poll = poll
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self.running = False
         self._wake = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
         self._outbox_lock = asyncio.Lock()
@@ -64,7 +70,10 @@ class Worker:
         self._wake.set()
 
     def process_soon(self, inbox_id: int) -> None:
-        """Work on a just-stored event right away, off the request that stored it."""
+        """Work on a just-stored event right away, off the request that stored it. A worker
+        that is not running leaves the stored row to whichever replica sweeps next."""
+        if not self.running:
+            return
         task = asyncio.get_running_loop().create_task(self._inbox_one(inbox_id))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -74,18 +83,26 @@ class Worker:
         await self.run_outbox()
 
     async def run_inbox(self, only_id: int | None = None) -> int:
-        with session_scope(self.engine) as session:
-            rows = claim(
-                session,
-                InboxEvent,
-                owner=self.owner,
-                now=self.clock.now(),
-                lease=LEASE,
-                only_id=only_id,
-            )
-        for row in rows:
-            await self._handle_inbox(row)
-        return len(rows)
+        """Handle due inbox events (up to INBOX_BATCH); returns how many were tried."""
+        done = 0
+        while done < INBOX_BATCH:
+            with session_scope(self.engine) as session:
+                rows = claim(
+                    session,
+                    InboxEvent,
+                    owner=self.owner,
+                    now=self.clock.now(),
+                    lease=LEASE,
+                    limit=1,
+                    only_id=only_id,
+                )
+            if not rows:
+                break
+            await self._handle_inbox(rows[0])
+            done += 1
+            if only_id is not None:
+                break
+        return done
 
     async def _handle_inbox(self, row: InboxEvent) -> None:
         try:
@@ -118,7 +135,8 @@ class Worker:
                 )
             return
         with session_scope(self.engine) as session:
-            finish(session, row, owner=self.owner, now=self.clock.now())
+            if not finish(session, row, owner=self.owner, now=self.clock.now()):
+                log.warning("event %s finished after its lease was lost", row.id)
 
     async def run_outbox(self) -> int:
         """Deliver due outbox rows one at a time, in order; returns how many were tried."""
@@ -132,13 +150,12 @@ class Worker:
                         owner=self.owner,
                         now=self.clock.now(),
                         lease=LEASE,
-                        limit=10,
+                        limit=1,
                     )
                 if not rows:
                     return done
-                for row in rows:
-                    await self._deliver(row)
-                    done += 1
+                await self._deliver(rows[0])
+                done += 1
 
     async def _deliver(self, row: OutboxMessage) -> None:
         deliverer = DELIVERERS.get(row.kind)
@@ -183,7 +200,7 @@ class Worker:
                 )
             return
         with session_scope(self.engine) as session:
-            finish(
+            finished = finish(
                 session,
                 row,
                 owner=self.owner,
@@ -191,20 +208,53 @@ class Worker:
                 status="skipped" if result == SKIP else "done",
                 result_id=None if result == SKIP else result,
             )
+        if not finished:
+            log.warning("outbox %s %s finished after its lease was lost", row.id, row.kind)
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Sweep both queues until `stop` is set: woken on new work, else every `poll` s."""
-        while not stop.is_set():
-            try:
-                await self.run_inbox()
-                await self.run_outbox()
-            except Exception:
-                log.exception("worker sweep failed; trying again")
-            self._wake.clear()
-            waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
-            await asyncio.wait(waiters, timeout=self.poll, return_when=asyncio.FIRST_COMPLETED)
-            for w in waiters:
-                w.cancel()
+        """Sweep both queues until `stop` is set: woken on new work, when the next retry is
+        due, else every `poll` s (for rows other replicas stored or left behind)."""
+        self.running = True
+        try:
+            while not stop.is_set():
+                handled = 0
+                try:
+                    handled = await self.run_inbox()
+                    await self.run_outbox()
+                except Exception:
+                    log.exception("worker sweep failed; trying again")
+                if handled >= INBOX_BATCH:
+                    await asyncio.sleep(0)  # more events are waiting: sweep again now
+                    continue
+                self._wake.clear()
+                waiters = [
+                    asyncio.ensure_future(self._wake.wait()),
+                    asyncio.ensure_future(stop.wait()),
+                ]
+                await asyncio.wait(
+                    waiters, timeout=self._idle_wait(), return_when=asyncio.FIRST_COMPLETED
+                )
+                for w in waiters:
+                    w.cancel()
+        finally:
+            self.running = False
+
+    def _idle_wait(self) -> float:
+        """Seconds until the earliest retry is due, at most `poll`."""
+        try:
+            now = self.clock.now()
+            with session_scope(self.engine) as session:
+                dues = [
+                    next_due(session, InboxEvent, now=now),
+                    next_due(session, OutboxMessage, now=now),
+                ]
+        except Exception:
+            log.exception("could not read the next due time")
+            return self.poll
+        soonest = min((d for d in dues if d is not None), default=None)
+        if soonest is None:
+            return self.poll
+        return min(self.poll, max(MIN_WAIT, (soonest - now).total_seconds()))
 
     async def drain(self, wait: float = 10.0) -> None:
         """Finish in-flight work (tests, demo, shutdown)."""

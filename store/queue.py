@@ -8,8 +8,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from sqlalchemy import ColumnElement, and_, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col
 
 from store.models import InboxEvent, OutboxMessage
@@ -94,7 +95,9 @@ def retry_later(
     error: str,
     ambiguous: bool = False,
     dead: bool = False,
-) -> None:
+) -> bool:
+    """Hand a leased row back for another attempt at `at` (or bury it when `dead`);
+    False when the lease was lost, so a worker that overran its lease changes nothing."""
     values: dict[str, object] = {
         "lease_owner": None,
         "lease_until": None,
@@ -105,11 +108,42 @@ def retry_later(
     if isinstance(row, OutboxMessage) and ambiguous:
         values["ambiguous"] = True
     model = type(row)
-    session.execute(
+    stmt = (
         update(model)
         .where(col(model.id) == row.id, col(model.lease_owner) == owner)
         .values(**values)
     )
+    return bool(session.execute(stmt).rowcount)  # type: ignore[attr-defined]
+
+
+def next_due(session: Session, model: type[Row], *, now: datetime) -> datetime | None:
+    """When the earliest unleased pending row becomes due, so an idle worker can wake for
+    it (a Retry-After of 1 s is honoured in about 1 s, not at the next poll)."""
+    stmt = select(func.min(col(model.next_attempt_at))).where(
+        col(model.status) == "pending",
+        or_(col(model.lease_until).is_(None), col(model.lease_until) < now),
+    )
+    value = session.execute(stmt).scalar()  # min() keeps the column type: aware UTC
+    assert value is None or isinstance(value, datetime)
+    return value
+
+
+def _insert_new(session: Session, model: type[Row], values: dict[str, object]) -> int | None:
+    """INSERT unless a row with the same dedupe_key exists (ON CONFLICT DO NOTHING, which
+    SQLite and PostgreSQL share); the new id, or None. One plain statement in the caller's
+    transaction: a concurrent insert of the same key waits for it, then does nothing. (A
+    savepoint would not do on SQLite: opened before any write, pysqlite has no transaction
+    yet, so releasing it commits on the spot and a later rollback keeps the row.)"""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    stmt = (
+        insert(model)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(col(model.id))
+    )
+    new_id = session.execute(stmt).scalar()
+    assert new_id is None or isinstance(new_id, int)
+    return new_id
 
 
 def enqueue_outbox(
@@ -124,42 +158,30 @@ def enqueue_outbox(
     target: str = "{}",
 ) -> bool:
     """Add a side effect unless one with the same key exists. Runs inside the caller's
-    transaction (a savepoint), so the intent commits together with the state it reflects."""
-    if session.exec(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)).first():  # type: ignore[call-overload]
-        return False
-    row = OutboxMessage(
-        org_id=org_id,
-        dedupe_key=dedupe_key,
-        kind=kind,
-        platform=platform,
-        subject_id=subject_id,
-        target=target,
-        next_attempt_at=now,
-        created_at=now,
-    )
-    try:
-        with session.begin_nested():
-            session.add(row)
-    except IntegrityError:
-        return False
-    return True
+    transaction, so the intent commits (or rolls back) together with the state it reflects."""
+    values: dict[str, object] = {
+        "org_id": org_id,
+        "dedupe_key": dedupe_key,
+        "kind": kind,
+        "platform": platform,
+        "subject_id": subject_id,
+        "target": target,
+        "next_attempt_at": now,
+        "created_at": now,
+    }
+    return _insert_new(session, OutboxMessage, values) is not None
 
 
 def add_inbox(
     session: Session, *, org_id: int, dedupe_key: str, kind: str, payload: str, now: datetime
 ) -> int | None:
     """Store an inbound event; None when it was seen before (a platform redelivery)."""
-    row = InboxEvent(
-        org_id=org_id,
-        dedupe_key=dedupe_key,
-        kind=kind,
-        payload=payload,
-        next_attempt_at=now,
-        received_at=now,
-    )
-    try:
-        with session.begin_nested():
-            session.add(row)
-    except IntegrityError:
-        return None
-    return row.id
+    values: dict[str, object] = {
+        "org_id": org_id,
+        "dedupe_key": dedupe_key,
+        "kind": kind,
+        "payload": payload,
+        "next_attempt_at": now,
+        "received_at": now,
+    }
+    return _insert_new(session, InboxEvent, values)

@@ -18,7 +18,8 @@ from bot.core.cards import Content
 from bot.core.clock import Clock
 from bot.core.gateway import ChatGateway, GatewayError, Posted
 from bot.core.refs import ChannelRef, MessageRef, Platform, UserRef
-from bot.handlers.cards import broadcast_card, mirror_text, notice_text
+from bot.handlers import ratings, webhook
+from bot.handlers.cards import broadcast_card, mirror_text, notice_card
 from bot.handlers.context import Gateways, OrgContext
 from bot.handlers.timing import refresh_broadcast
 from store.db import session_scope
@@ -36,6 +37,18 @@ def decode_message(platform: str, value: str) -> MessageRef:
     return MessageRef(ChannelRef(Platform(platform), channel), message_id)
 
 
+async def _find_earlier(
+    gateway: ChatGateway, row: OutboxMessage, channel: ChannelRef, thread_id: str | None
+) -> Posted | None:
+    """The message an earlier attempt of this row may have posted (its response lost, or
+    its process gone before recording it): looked for by marker, never guessed."""
+    if not (row.ambiguous or row.attempts > 1):
+        return None
+    return await gateway.find_posted(
+        channel, f"ct-{row.id}", since=row.created_at, thread_id=thread_id
+    )
+
+
 async def _post_once(
     gateway: ChatGateway,
     row: OutboxMessage,
@@ -43,14 +56,10 @@ async def _post_once(
     content: Content,
     thread_id: str | None = None,
 ) -> Posted:
-    marker = f"ct-{row.id}"
-    if row.ambiguous or row.attempts > 1:
-        found = await gateway.find_posted(
-            channel, marker, since=row.created_at, thread_id=thread_id
-        )
-        if found is not None:
-            return found
-    return await gateway.post(channel, content, thread_id=thread_id, marker=marker)
+    found = await _find_earlier(gateway, row, channel, thread_id)
+    if found is not None:
+        return found
+    return await gateway.post(channel, content, thread_id=thread_id, marker=f"ct-{row.id}")
 
 
 async def _dm_once(
@@ -62,6 +71,24 @@ async def _dm_once(
 
 
 Deliverer = Callable[[OutboxMessage, Engine, OrgContext, Gateways, Clock], Awaitable[str]]
+
+
+def _pending_post(session: Session, broadcast_id: int | None) -> OutboxMessage | None:
+    """The card_post row of a broadcast while it may still post (due later, or in flight on
+    some replica); None once it is settled (done, skipped, dead) or never was."""
+    return session.exec(
+        select(OutboxMessage).where(
+            OutboxMessage.kind == "card_post",
+            OutboxMessage.subject_id == broadcast_id,
+            OutboxMessage.status == "pending",
+        )
+    ).first()
+
+
+def _not_posted_yet(post: OutboxMessage, clock: Clock, what: str) -> GatewayError:
+    """Come back once the card's post is due again, or after the usual back-off if later."""
+    wait = max(0.0, (post.next_attempt_at - clock.now()).total_seconds())
+    return GatewayError(f"{what}: the card is not posted yet", retryable=True, retry_after=wait)
 
 
 async def _card_post(
@@ -91,7 +118,12 @@ async def _card_update(
         b = session.get(Broadcast, row.subject_id)
         assert b is not None
         if not b.message_id:
-            return SKIP  # the post, when it happens, shows the current state
+            post = _pending_post(session, b.id)
+            if post is None:
+                return SKIP  # the card never made it (dead): nothing to update
+            # Its post may be in flight on another replica with the card composed before
+            # this change: skipping would leave that card stale, so come back after it.
+            raise _not_posted_yet(post, clock, "card update")
         card = broadcast_card(session, b)
     await gws.get(b.platform).update(
         MessageRef(ChannelRef(Platform(b.platform), b.channel_id), b.message_id), card
@@ -119,8 +151,8 @@ async def _notice(
     with session_scope(engine) as session:
         flag = session.get(Flag, row.subject_id)
         assert flag is not None
-        text = notice_text(session, flag)
-    return await _to_origin(row, flag, text, gws)
+        card = notice_card(session, flag)
+    return await _to_origin(row, flag, card, gws)
 
 
 def _mirror_parts(session: Session, row: OutboxMessage) -> tuple[Interpretation, Flag, Content]:
@@ -143,7 +175,10 @@ async def _mirror(
             b = session.get(Broadcast, target["broadcast_id"])
             assert b is not None
             if not b.message_id:
-                raise GatewayError("the card of that team is not posted yet", retryable=True)
+                post = _pending_post(session, b.id)
+                if post is None:
+                    return SKIP  # that team's card never made it: no thread to mirror into
+                raise _not_posted_yet(post, clock, "mirror")
             channel = ChannelRef(Platform(b.platform), b.channel_id)
             posted = await _post_once(
                 gws.get(b.platform), row, channel, content, thread_id=b.message_id
@@ -160,7 +195,7 @@ async def _mirror_update(
         original = session.exec(
             select(OutboxMessage).where(OutboxMessage.dedupe_key == original_key)
         ).first()
-        if original is None or original.status == "skipped":
+        if original is None or original.status in ("skipped", "dead"):
             return SKIP
         if original.status != "done" or not original.result_id:
             raise GatewayError("the mirrored message is not posted yet", retryable=True)
@@ -177,4 +212,6 @@ DELIVERERS: dict[str, Deliverer] = {
     "notice": _notice,
     "mirror": _mirror,
     "mirror_update": _mirror_update,
+    webhook.KIND: webhook.deliver,
+    ratings.NOTICE_UPDATE: ratings.deliver_notice_update,
 }

@@ -10,6 +10,7 @@ from typing import Any, Self
 
 import aiohttp
 from aiohttp import web
+from sqlalchemy import or_
 from sqlmodel import Session, col, func, select
 
 from bot.app import create_app
@@ -25,7 +26,10 @@ from tests.fakes.slack_requests import DEFAULT_SIGNING_SECRET, SignedRequest
 
 
 class Server:
-    """`async with Server(db_url) as server:` — FakeSlack + the app on a free port."""
+    """`async with Server(db_url) as server:` — FakeSlack + the app on a free port.
+
+    `run_worker=False`: no worker runs, so stored events and queued side effects wait
+    until the test calls `settle()` (or drives `server.runtime.worker` itself)."""
 
     def __init__(
         self,
@@ -119,12 +123,21 @@ class Server:
             await asyncio.sleep(0.02)
 
     def pending(self, *, due_before: datetime | None = None) -> int:
+        """Due rows this server could work on: a row leased by another worker (a crashed
+        process, another replica) is not this server's until that lease runs out."""
         now = due_before or self.runtime.clock.now()
+        owner = self.runtime.worker.owner
         with Session(self.runtime.engine) as s:
             total = 0
             for model in (InboxEvent, OutboxMessage):
                 stmt = select(func.count()).where(
-                    col(model.status) == "pending", col(model.next_attempt_at) <= now
+                    col(model.status) == "pending",
+                    col(model.next_attempt_at) <= now,
+                    or_(
+                        col(model.lease_until).is_(None),
+                        col(model.lease_until) < now,
+                        col(model.lease_owner) == owner,
+                    ),
                 )
                 total += int(s.exec(stmt).one())
             return total

@@ -3,9 +3,12 @@ mounted at POST /slack/events. Listeners only translate and hand over to handler
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import logging
 import re
+import time
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -14,19 +17,20 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
-from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack import forms, translate
 from bot.adapters.slack.gateway import SlackGateway
 from bot.core.events import Command, FlagRequest
-from bot.handlers import actions, flag
+from bot.core.refs import Platform, UserRef
+from bot.handlers import actions, flag, outcomes, ratings
 from bot.runtime import Runtime
 from store.db import session_scope
 from store.models import Broadcast
 
 log = logging.getLogger("crosstalk.slack")
 MAX_BODY = 1_000_000
+MAX_SKEW = 5 * 60
 
 
 def make_client(runtime: Runtime) -> AsyncWebClient:
@@ -42,7 +46,7 @@ def build_bolt(runtime: Runtime, client: AsyncWebClient) -> AsyncApp:
 
     async def known_workspace(body: dict[str, Any], next: Any) -> BoltResponse | None:
         team = translate.workspace_id(body)
-        if team not in claimed:
+        if team not in claimed and body.get("type") != "url_verification":
             log.info("ignored a request from unclaimed workspace %s", team)
             return BoltResponse(status=200, body="")
         await next()
@@ -122,12 +126,48 @@ def _register(app: AsyncApp, runtime: Runtime) -> None:
         await ack()
         runtime.submit(f"slack:view:{body['view']['id']}", event)
 
+    @app.view(forms.OUTCOME_FORM)
+    async def on_outcome_form(ack: AsyncAck, body: dict[str, Any]) -> None:
+        event = translate.outcome_form(body, runtime.clock.now(), org.config.roi.currency)
+        if isinstance(event, dict):
+            await ack(response_action="errors", errors=event)
+            return
+        await ack()
+        runtime.submit(f"slack:view:{body['view']['id']}", event)
+
+    async def outcome_button(body: dict[str, Any], respond: AsyncRespond, client: Any) -> None:
+        user = UserRef(Platform.SLACK, body["user"]["id"])
+        broadcast_id = int(body["actions"][0]["value"])
+        found = outcomes.form_flag(
+            engine=runtime.engine, org=org, broadcast_id=broadcast_id, user=user
+        )
+        if isinstance(found, str):
+            await respond(text=found, response_type="ephemeral", replace_original=False)
+            return
+        view = forms.outcome_modal(broadcast_id, found.excerpt, org.config.roi.currency)
+        await client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    async def rating_button(body: dict[str, Any], respond: AsyncRespond) -> None:
+        event = translate.rating_action(body, runtime.clock.now())
+        if event is None:
+            return
+        result = ratings.rate(event=event, engine=runtime.engine, org=org, clock=runtime.clock)
+        if result.message:
+            await respond(text=result.message, response_type="ephemeral", replace_original=False)
+
     @app.action(re.compile(r"^ct_"))
     async def on_card_button(
         ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
     ) -> None:
         await ack()
         action = body["actions"][0]
+        action_id = str(action.get("action_id", ""))
+        if action_id == "ct_outcome" and str(action.get("value", "")).isdigit():
+            await outcome_button(body, respond, client)
+            return
+        if action_id.startswith("ct_rate_"):
+            await rating_button(body, respond)
+            return
         if action.get("action_id") == "ct_interpret" and str(action.get("value", "")).isdigit():
             with session_scope(runtime.engine) as session:
                 b = session.get(Broadcast, int(action["value"]))
@@ -161,16 +201,30 @@ def _malformed(body: bytes, content_type: str) -> bool:
         return True
 
 
+def _signed(secret: bytes, body: bytes, headers: Any) -> bool:
+    """Slack's v0 signature over the raw bytes. slack_sdk's verifier decodes the body as
+    UTF-8 and the timestamp as an int first, and raises (a 500) when either is not."""
+    timestamp = str(headers.get("X-Slack-Request-Timestamp", ""))
+    signature = str(headers.get("X-Slack-Signature", ""))
+    if not (timestamp.isascii() and timestamp.isdigit()):
+        return False
+    if abs(time.time() - int(timestamp)) > MAX_SKEW:
+        return False
+    base = b"v0:" + timestamp.encode() + b":" + body
+    expected = b"v0=" + hmac.new(secret, base, hashlib.sha256).hexdigest().encode()
+    return hmac.compare_digest(expected, signature.encode("utf-8", "replace"))
+
+
 def events_handler(runtime: Runtime, app: AsyncApp) -> Any:
     secret = runtime.settings.slack_signing_secret
     assert secret is not None
-    verifier = SignatureVerifier(secret.get_secret_value())
+    key = secret.get_secret_value().encode()
 
     async def handle(request: web.Request) -> web.StreamResponse:
         if request.content_length is not None and request.content_length > MAX_BODY:
             return web.json_response({"error": "body too large"}, status=413)
         body = await request.read()
-        if not verifier.is_valid_request(body, dict(request.headers)):
+        if not _signed(key, body, request.headers):
             return web.json_response({"error": "invalid signature"}, status=401)
         if _malformed(body, request.content_type):
             return web.json_response({"error": "malformed body"}, status=400)

@@ -23,6 +23,15 @@ RETRYABLE_ERRORS = {
     "request_timeout",
 }
 MARKER_EVENT = "crosstalk_post"
+MARKER_PAGES = 5  # history pages (200 messages each) searched for an earlier post
+
+
+def _retry_after(headers: Any) -> float:
+    raw = headers.get("Retry-After", headers.get("retry-after", 1))
+    try:
+        return max(0.0, float(raw))
+    except (TypeError, ValueError):
+        return 1.0
 
 
 def _error(exc: Exception) -> GatewayError:
@@ -30,9 +39,7 @@ def _error(exc: Exception) -> GatewayError:
         status = exc.response.status_code
         error = exc.response.get("error") if isinstance(exc.response.data, dict) else None
         if status == 429:
-            retry_after = float(
-                exc.response.headers.get("Retry-After", exc.response.headers.get("retry-after", 1))
-            )
+            retry_after = _retry_after(exc.response.headers)
             return GatewayError(
                 f"slack rate limited ({retry_after:g}s)", retryable=True, retry_after=retry_after
             )
@@ -47,12 +54,26 @@ class SlackGateway:
 
     def __init__(self, client: AsyncWebClient) -> None:
         self.client = client
+        # Posts go through a client without slack_sdk's in-memory retry: it repeats a post
+        # whose connection dropped after Slack took it, with no marker check. The outbox
+        # retries durably and looks for the marker first.
+        self._post_client = AsyncWebClient(
+            token=client.token,
+            base_url=client.base_url,
+            timeout=client.timeout,
+            ssl=client.ssl,
+            proxy=client.proxy,
+            headers=client.headers,
+            retry_handlers=[],
+        )
         self._names: dict[str, str] = {}
         self._shared: dict[str, bool] = {}
 
-    async def _call(self, method: str, **kwargs: Any) -> dict[str, Any]:
+    async def _call(
+        self, method: str, *, client: AsyncWebClient | None = None, **kwargs: Any
+    ) -> dict[str, Any]:
         try:
-            response = await getattr(self.client, method.replace(".", "_"))(**kwargs)
+            response = await getattr(client or self.client, method.replace(".", "_"))(**kwargs)
         except (TimeoutError, SlackApiError, aiohttp.ClientError) as exc:
             raise _error(exc) from exc
         data = response.data
@@ -82,7 +103,8 @@ class SlackGateway:
             args["thread_ts"] = thread_id
         if marker:
             args["metadata"] = {"event_type": MARKER_EVENT, "event_payload": {"marker": marker}}
-        return self._posted(channel.id, await self._call("chat.postMessage", **args))
+        data = await self._call("chat.postMessage", client=self._post_client, **args)
+        return self._posted(channel.id, data)
 
     async def update(self, message: MessageRef, content: Content) -> None:
         await self._call(
@@ -99,28 +121,25 @@ class SlackGateway:
     async def find_posted(
         self, channel: ChannelRef, marker: str, *, since: datetime, thread_id: str | None
     ) -> Posted | None:
-        oldest = f"{since.timestamp() - 60:.6f}"
+        args: dict[str, Any] = {
+            "channel": channel.id,
+            "oldest": f"{since.timestamp() - 60:.6f}",
+            "include_all_metadata": True,
+            "limit": 200,
+        }
+        method = "conversations.history"
         if thread_id:
-            data = await self._call(
-                "conversations.replies",
-                channel=channel.id,
-                ts=thread_id,
-                oldest=oldest,
-                include_all_metadata=True,
-                limit=200,
-            )
-        else:
-            data = await self._call(
-                "conversations.history",
-                channel=channel.id,
-                oldest=oldest,
-                include_all_metadata=True,
-                limit=200,
-            )
-        for message in data.get("messages", []):
-            payload = (message.get("metadata") or {}).get("event_payload") or {}
-            if payload.get("marker") == marker:
-                return self._posted(channel.id, {"ts": message["ts"], "channel": channel.id})
+            method, args["ts"] = "conversations.replies", thread_id
+        for _ in range(MARKER_PAGES):
+            data = await self._call(method, **args)
+            for message in data.get("messages", []):
+                payload = (message.get("metadata") or {}).get("event_payload") or {}
+                if payload.get("marker") == marker:
+                    return self._posted(channel.id, {"ts": message["ts"], "channel": channel.id})
+            cursor = (data.get("response_metadata") or {}).get("next_cursor")
+            if not data.get("has_more") or not cursor:
+                break
+            args["cursor"] = cursor
         return None
 
     async def upload(
@@ -146,7 +165,7 @@ class SlackGateway:
             raise _error(exc) from exc
 
     async def fetch_message(self, message: MessageRef) -> FetchedMessage | None:
-        args = {
+        args: dict[str, Any] = {
             "channel": message.channel.id,
             "latest": message.id,
             "oldest": message.id,
