@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 
 from bot.core.clock import Clock, SystemClock
 from bot.core.events import Event, event_kind, to_json
@@ -14,7 +15,7 @@ from bot.worker import Worker
 from config.schema import CrosstalkConfig
 from config.settings import Settings
 from store.db import is_up_to_date, make_engine, session_scope, upgrade
-from store.orgs import sync_org
+from store.orgs import OrgIds, sync_org
 from store.queue import add_inbox
 
 log = logging.getLogger("crosstalk")
@@ -66,6 +67,19 @@ def prepare_store(settings: Settings) -> Engine:
     return engine
 
 
+def _sync_org(engine: Engine, config: CrosstalkConfig) -> OrgIds:
+    """Replicas starting together may race to create the org's rows: the loser of a unique
+    key retries once and finds them."""
+    for attempt in range(3):
+        try:
+            with session_scope(engine) as session:
+                return sync_org(session, config)
+        except IntegrityError:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
 def build_runtime(
     settings: Settings,
     config: CrosstalkConfig,
@@ -75,8 +89,7 @@ def build_runtime(
     gateways: Gateways | None = None,
 ) -> Runtime:
     engine = engine or prepare_store(settings)
-    with session_scope(engine) as session:
-        ids = sync_org(session, config)
+    ids = _sync_org(engine, config)
     clock = clock or SystemClock()
     gateways = gateways or Gateways()
     holder: list[Worker] = []

@@ -71,6 +71,10 @@ class ChatGateway(Protocol):
         self, user: UserRef, content: Content, *, marker: str | None
     ) -> Posted: ...
 
+    async def dm_channel(self, user: UserRef) -> ChannelRef:
+        """The direct-message channel with a user (opened if needed)."""
+        ...
+
     async def find_posted(
         self, channel: ChannelRef, marker: str, *, since: datetime, thread_id: str | None
     ) -> Posted | None:

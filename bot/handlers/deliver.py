@@ -65,9 +65,9 @@ async def _post_once(
 async def _dm_once(
     gateway: ChatGateway, row: OutboxMessage, user: UserRef, content: Content
 ) -> Posted:
-    # A DM channel is opened by the platform; a lost DM response is rare enough that
-    # we accept a possible repeat rather than hold the flagger's notice back.
-    return await gateway.direct_message(user, content, marker=f"ct-{row.id}")
+    """A DM is a post in the user's direct-message channel, so a retry after a lost
+    response finds the earlier message by its marker there (Slack scope im:history)."""
+    return await _post_once(gateway, row, await gateway.dm_channel(user), content)
 
 
 Deliverer = Callable[[OutboxMessage, Engine, OrgContext, Gateways, Clock], Awaitable[str]]

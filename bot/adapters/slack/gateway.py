@@ -114,9 +114,11 @@ class SlackGateway:
     async def direct_message(
         self, user: UserRef, content: Content, *, marker: str | None
     ) -> Posted:
+        return await self.post(await self.dm_channel(user), content, marker=marker)
+
+    async def dm_channel(self, user: UserRef) -> ChannelRef:
         opened = await self._call("conversations.open", users=user.id)
-        channel = ChannelRef(Platform.SLACK, opened["channel"]["id"])
-        return await self.post(channel, content, marker=marker)
+        return ChannelRef(Platform.SLACK, opened["channel"]["id"])
 
     async def find_posted(
         self, channel: ChannelRef, marker: str, *, since: datetime, thread_id: str | None

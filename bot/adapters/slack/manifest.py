@@ -16,6 +16,7 @@ BOT_SCOPES = [
     "files:write",
     "groups:history",
     "groups:read",
+    "im:history",
     "im:write",
     "reactions:read",
     "usergroups:read",
