@@ -10,6 +10,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack.render import message_args
+from bot.adapters.slack.translate import plain_text
 from bot.core.cards import Content
 from bot.core.clock import from_epoch
 from bot.core.gateway import FetchedMessage, GatewayError, Posted
@@ -203,7 +204,9 @@ class SlackGateway:
             message.id,
             raw.get("thread_ts") if raw.get("thread_ts") != message.id else None,
         )
-        return FetchedMessage(ref, str(raw.get("text", "")), author, from_epoch(message.id))
+        return FetchedMessage(
+            ref, plain_text(str(raw.get("text", ""))), author, from_epoch(message.id)
+        )
 
     async def permalink(self, message: MessageRef) -> str | None:
         try:
