@@ -27,9 +27,22 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=DEFAULT_PORT)
     serve.add_argument("--no-scheduler", action="store_true", help="do not run scheduled jobs")
+    sub.add_parser(
+        "demo", help="play a sample org through the real server, locally, and print what happened"
+    )
     manifest = sub.add_parser("slack-manifest", help="print the Slack app manifest")
     manifest.add_argument("--url", required=True, help="public base URL, e.g. https://bot.acme.com")
     manifest.add_argument("--socket-mode", action="store_true", help="no public URL: Socket Mode")
+    package = sub.add_parser("teams-package", help="write the Teams app package (zip)")
+    package.add_argument("--app-id", required=True, help="the bot's Microsoft App ID")
+    package.add_argument("--url", required=True, help="public base URL, e.g. https://bot.acme.com")
+    package.add_argument("--out", default="crosstalk-teams.zip", help="the zip to write")
+    digest = sub.add_parser("digest", help="print or send the weekly digests")
+    digest.add_argument("--week", help="ISO week, e.g. 2026-W47 (default: the last complete one)")
+    digest.add_argument("--team", help="one team's key, or 'managers' for the org digest")
+    mode = digest.add_mutually_exclusive_group()
+    mode.add_argument("--dry-run", action="store_true", help="print only (the default)")
+    mode.add_argument("--send", action="store_true", help="queue for sending (once per week)")
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", help="apply migrations")
@@ -43,7 +56,7 @@ def _parser() -> argparse.ArgumentParser:
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     from aiohttp import web
 
-    from bot.app import create_app
+    from bot.app import StartupRefused, create_app
     from bot.runtime import StoreNotReady, build_runtime
 
     config = load_config(settings.config_path)
@@ -52,10 +65,31 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     except StoreNotReady as exc:
         print(f"crosstalk: {exc}", file=sys.stderr)
         return 2
-    app = create_app(runtime)
+    try:
+        app = create_app(runtime, host=args.host, run_scheduler=not args.no_scheduler)
+    except StartupRefused as exc:
+        print(f"crosstalk: {exc}", file=sys.stderr)
+        return 2
     print(f"crosstalk: serving {config.org.name} on http://{args.host}:{args.port}", flush=True)
     web.run_app(app, host=args.host, port=args.port, print=None)
     return 0
+
+
+def _digest(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.handlers.digest_cli import digest_command
+    from bot.runtime import StoreNotReady, build_runtime
+
+    try:
+        runtime = build_runtime(settings, load_config(settings.config_path))
+    except StoreNotReady as exc:
+        print(f"crosstalk: {exc}", file=sys.stderr)
+        return 2
+    try:
+        return digest_command(
+            runtime, week=args.week, team=args.team, send=args.send, out=sys.stdout, err=sys.stderr
+        )
+    finally:
+        runtime.engine.dispose()
 
 
 def _is_loopback(host: str) -> bool:
@@ -76,6 +110,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "serve":
             return _serve(args, settings)
+        if args.command == "demo":
+            import asyncio
+
+            from bot.demo import run_demo
+
+            logging.getLogger().setLevel(logging.WARNING)  # the report is the output
+            return asyncio.run(run_demo())
         if args.command == "slack-manifest":
             from bot.adapters.slack.manifest import manifest_json
 
@@ -85,6 +126,18 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"crosstalk slack-manifest: {exc}", file=sys.stderr)
                 return 2
             return 0
+        if args.command == "teams-package":
+            from bot.adapters.teams.package import write_package
+
+            try:
+                write_package(args.out, app_id=args.app_id, url=args.url)
+            except ValueError as exc:
+                print(f"crosstalk teams-package: {exc}", file=sys.stderr)
+                return 2
+            print(f"crosstalk: wrote {args.out}")
+            return 0
+        if args.command == "digest":
+            return _digest(args, settings)
         if args.command == "db":
             from store.db import make_engine, upgrade
 
