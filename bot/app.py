@@ -4,34 +4,96 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import logging
 from collections.abc import AsyncIterator
+from typing import Any
 
 from aiohttp import web
 from sqlalchemy import text
 
+from bot.api import mount as mount_api
 from bot.handlers.membership import sync_usergroups
 from bot.observability import metrics_handler
 from bot.runtime import Runtime
+from bot.scheduler import Scheduler
 
 log = logging.getLogger("crosstalk")
 RUNTIME = web.AppKey("runtime", Runtime)
+SCHEDULER = web.AppKey("scheduler", Scheduler)
 
 
-def create_app(runtime: Runtime, *, run_worker: bool = True) -> web.Application:
+class StartupRefused(Exception):
+    """The server must not start like this (the message says why and what to change)."""
+
+
+def is_loopback(host: str | None) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return host is not None and ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def teams_enabled(runtime: Runtime) -> bool:
+    """Teams is on with an app id, or for a config that claims a tenant (then, without an
+    app id, in the emulator's unauthenticated mode)."""
+    return bool(runtime.settings.microsoft_app_id or runtime.config.org.teams_tenant_ids)
+
+
+def create_app(
+    runtime: Runtime,
+    *,
+    run_worker: bool = True,
+    run_scheduler: bool = False,
+    host: str | None = None,
+    teams_credentials: Any = None,
+) -> web.Application:
+    """`host` is the address the server listens on: unauthenticated Teams (no app id) is
+    refused unless it is a loopback one. `teams_credentials` replaces the Bot Framework
+    credentials factory (tests: a fixed token instead of Entra ID)."""
+    unauthenticated = not runtime.settings.teams_authenticated
+    if teams_enabled(runtime) and unauthenticated and not is_loopback(host):
+        raise StartupRefused(
+            f"Teams without MICROSOFT_APP_ID (unauthenticated emulator mode) is allowed only on "
+            f"a loopback address, and the server would listen on {host or 'an unknown address'}:"
+            " set MICROSOFT_APP_ID and MICROSOFT_APP_PASSWORD, or serve with --host 127.0.0.1"
+        )
     app = web.Application(client_max_size=1_000_000)
     app[RUNTIME] = runtime
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics_handler(runtime.engine, runtime.org.org_id))
+    mount_api(app, runtime)
     if runtime.settings.slack_enabled:
         from bot.adapters.slack.app import mount as mount_slack
 
         mount_slack(app, runtime)
     else:
         log.warning("SLACK_BOT_TOKEN or SLACK_SIGNING_SECRET is not set: the Slack endpoint is off")
+    if teams_enabled(runtime):
+        from bot.adapters.teams.app import mount as mount_teams
+
+        try:
+            mount_teams(app, runtime, credentials_factory=teams_credentials)
+        except ValueError as exc:  # incomplete credentials, named by the SDK
+            raise StartupRefused(str(exc)) from exc
+        if not runtime.settings.teams_authenticated:
+            log.warning("Teams runs unauthenticated (emulator mode, loopback only)")
     if run_worker:
         app.cleanup_ctx.append(_worker)
+    if run_scheduler:
+        app[SCHEDULER] = Scheduler(runtime)
+        app.cleanup_ctx.append(_scheduler)
     return app
+
+
+async def _scheduler(app: web.Application) -> AsyncIterator[None]:
+    scheduler = app[SCHEDULER]
+    scheduler.start()
+    yield
+    scheduler.stop()
+    await asyncio.sleep(0)  # APScheduler shuts down on the loop's next turn
 
 
 async def _worker(app: web.Application) -> AsyncIterator[None]:
@@ -53,6 +115,12 @@ async def healthz(request: web.Request) -> web.Response:
             conn.execute(text("SELECT 1"))
     except Exception as exc:  # the answer is the health report itself
         return web.json_response({"status": "unhealthy", "database": repr(exc)}, status=503)
+    scheduler = request.app.get(SCHEDULER)
     return web.json_response(
-        {"status": "ok", "org": runtime.config.org.name, "slack": runtime.settings.slack_enabled}
+        {
+            "status": "ok",
+            "org": runtime.config.org.name,
+            "slack": runtime.settings.slack_enabled,
+            "scheduler": scheduler.status() if scheduler else "off",
+        }
     )

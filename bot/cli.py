@@ -43,6 +43,10 @@ def _parser() -> argparse.ArgumentParser:
     mode = digest.add_mutually_exclusive_group()
     mode.add_argument("--dry-run", action="store_true", help="print only (the default)")
     mode.add_argument("--send", action="store_true", help="queue for sending (once per week)")
+    roi = sub.add_parser("roi", help="the /roi figures in the terminal")
+    roi.add_argument("--period", help="7d, 30d (default), 90d, quarter, 2026-Q3, A..B dates")
+    roi.add_argument("--team", help="one team's figures (a team key)")
+    roi.add_argument("--json", action="store_true", help="the stable JSON of METRICS.md")
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", help="apply migrations")
@@ -92,6 +96,36 @@ def _digest(args: argparse.Namespace, settings: Settings) -> int:
         runtime.engine.dispose()
 
 
+def _roi(args: argparse.Namespace, settings: Settings) -> int:
+    import json
+
+    from bot.handlers.roi import roi_report
+    from bot.handlers.roi_view import roi_text
+    from bot.runtime import StoreNotReady, build_runtime
+
+    try:
+        runtime = build_runtime(settings, load_config(settings.config_path))
+    except StoreNotReady as exc:
+        print(f"crosstalk: {exc}", file=sys.stderr)
+        return 2
+    try:
+        report = roi_report(
+            engine=runtime.engine,
+            org=runtime.org,
+            clock=runtime.clock,
+            period=args.period,
+            team=args.team,
+        ).to_json()
+    except ValueError as exc:
+        usage = "usage: crosstalk roi [--period P] [--team T] [--json]"
+        print(f"crosstalk roi: {str(exc).splitlines()[0]}\n{usage}", file=sys.stderr)
+        return 2
+    finally:
+        runtime.engine.dispose()
+    print(json.dumps(report, indent=2) if args.json else roi_text(report))
+    return 0
+
+
 def _is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
@@ -136,6 +170,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return 2
             print(f"crosstalk: wrote {args.out}")
             return 0
+        if args.command == "roi":
+            return _roi(args, settings)
         if args.command == "digest":
             return _digest(args, settings)
         if args.command == "db":

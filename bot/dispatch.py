@@ -11,9 +11,11 @@ from bot.core.events import (
     FlagRequest,
     IncomingMessage,
     InterpretationForm,
+    OutcomeForm,
+    RatingGiven,
     Reaction,
 )
-from bot.handlers import actions, flag, interpret
+from bot.handlers import actions, flag, interpret, outcomes, ratings
 from bot.handlers.context import Gateways, OrgContext
 
 
@@ -35,3 +37,7 @@ async def handle_event(
         interpret.on_form(event=event, engine=engine, org=org, clock=clock)
     elif isinstance(event, CardAction):
         actions.on_card_action(event=event, engine=engine, org=org, clock=clock)
+    elif isinstance(event, OutcomeForm):
+        outcomes.on_form(event=event, engine=engine, org=org, gateways=gateways, clock=clock)
+    elif isinstance(event, RatingGiven):
+        ratings.rate(event=event, engine=engine, org=org, clock=clock)

@@ -14,7 +14,9 @@ import logging
 import os
 import random
 import socket
+from collections.abc import Coroutine
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy.engine import Engine
 
@@ -24,6 +26,7 @@ from bot.core.gateway import GatewayError
 from bot.dispatch import handle_event
 from bot.handlers.context import Gateways, OrgContext
 from bot.handlers.deliver import DELIVERERS, SKIP
+from bot.traffic import Traffic
 from store.db import session_scope
 from store.models import InboxEvent, OutboxMessage
 from store.queue import claim, finish, next_due, retry_later
@@ -65,6 +68,7 @@ class Worker:
         self._wake = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
         self._outbox_lock = asyncio.Lock()
+        self.traffic = Traffic()  # inbound requests, which go first (bot/traffic.py)
 
     def wake(self) -> None:
         self._wake.set()
@@ -78,6 +82,13 @@ class Worker:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    def spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run request follow-up work (a /roi answer) after the request was answered; it is
+        tracked so shutdown and tests can wait for it."""
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
     async def _inbox_one(self, inbox_id: int) -> None:
         await self.run_inbox(only_id=inbox_id)
         await self.run_outbox()
@@ -86,6 +97,7 @@ class Worker:
         """Handle due inbox events (up to INBOX_BATCH); returns how many were tried."""
         done = 0
         while done < INBOX_BATCH:
+            await self.traffic.turn()
             with session_scope(self.engine) as session:
                 rows = claim(
                     session,
@@ -143,6 +155,7 @@ class Worker:
         done = 0
         async with self._outbox_lock:
             while True:
+                await self.traffic.turn()
                 with session_scope(self.engine) as session:
                     rows = claim(
                         session,

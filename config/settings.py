@@ -22,6 +22,9 @@ class Settings(BaseSettings):
     )
     slack_app_token: SecretStr | None = Field(default=None, validation_alias="SLACK_APP_TOKEN")
     slack_api_url: str = Field(default="https://slack.com/api/", validation_alias="SLACK_API_URL")
+    crm_webhook_secret: SecretStr | None = Field(
+        default=None, validation_alias="CROSSTALK_CRM_WEBHOOK_SECRET"
+    )
     microsoft_app_id: str = Field(default="", validation_alias="MICROSOFT_APP_ID")
     microsoft_app_password: SecretStr = Field(
         default=SecretStr(""), validation_alias="MICROSOFT_APP_PASSWORD"
@@ -31,11 +34,27 @@ class Settings(BaseSettings):
         default="MultiTenant",
         validation_alias=AliasChoices("MICROSOFT_APP_TYPE"),
     )
+    # Where inbound Teams tokens' signing keys are published; empty means Microsoft's own.
+    # Tests point it at a local OpenID/JWKS server.
+    teams_openid_metadata_url: str = Field(
+        default="", validation_alias="CROSSTALK_TEAMS_OPENID_METADATA_URL"
+    )
+    # Microsoft Graph, read with the RSC permission ChannelMessage.Read.Group: the text of
+    # a message flagged by @mention, and an earlier post looked for by its marker.
+    teams_graph_url: str = Field(
+        default="https://graph.microsoft.com/v1.0/", validation_alias="CROSSTALK_TEAMS_GRAPH_URL"
+    )
 
     @property
     def slack_enabled(self) -> bool:
         """Slack is on with a bot token and a way in: HTTP (signing secret) or Socket Mode."""
         return bool(self.slack_bot_token and (self.slack_signing_secret or self.slack_app_token))
+
+    @property
+    def teams_authenticated(self) -> bool:
+        """With an app id, inbound Teams tokens are checked and outbound calls carry one;
+        without, the Bot Framework Emulator's unauthenticated mode (loopback only)."""
+        return bool(self.microsoft_app_id)
 
     @property
     def slack_api_base(self) -> str:

@@ -11,6 +11,7 @@ from typing import TypeVar
 from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection
 from sqlmodel import Session, col
 
 from store.models import InboxEvent, OutboxMessage
@@ -172,8 +173,25 @@ def enqueue_outbox(
     return _insert_new(session, OutboxMessage, values) is not None
 
 
+_INBOX = InboxEvent.metadata.tables[str(InboxEvent.__tablename__)]
+# Built once: the request path stores an event before every ack, and building the ORM
+# statement again each time cost several times the INSERT itself (bench/slack_events.py).
+_INBOX_INSERTS = {
+    name: insert(_INBOX)
+    .on_conflict_do_nothing(index_elements=["dedupe_key"])
+    .returning(_INBOX.c.id)
+    for name, insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
+}
+
+
 def add_inbox(
-    session: Session, *, org_id: int, dedupe_key: str, kind: str, payload: str, now: datetime
+    session: Session | Connection,
+    *,
+    org_id: int,
+    dedupe_key: str,
+    kind: str,
+    payload: str,
+    now: datetime,
 ) -> int | None:
     """Store an inbound event; None when it was seen before (a platform redelivery)."""
     values: dict[str, object] = {
@@ -184,4 +202,7 @@ def add_inbox(
         "next_attempt_at": now,
         "received_at": now,
     }
-    return _insert_new(session, InboxEvent, values)
+    dialect = session.dialect if isinstance(session, Connection) else session.get_bind().dialect
+    new_id = session.execute(_INBOX_INSERTS[dialect.name], values).scalar()
+    assert new_id is None or isinstance(new_id, int)
+    return new_id

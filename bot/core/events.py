@@ -10,7 +10,7 @@ import dataclasses
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from bot.core.refs import ChannelRef, MessageRef, Platform, UserRef, WorkspaceRef
 
@@ -81,6 +81,38 @@ class InterpretationForm:
     at: datetime
 
 
+OutcomeKind = Literal[
+    "retained", "upsell", "new_deal", "cost_saved", "ticket_deflected", "product_fix", "other"
+]
+OUTCOME_KINDS: tuple[str, ...] = get_args(OutcomeKind)
+
+
+@dataclass(frozen=True)
+class OutcomeForm:
+    """The "Record outcome" form, submitted; the adapter has already checked the amount."""
+
+    workspace: WorkspaceRef
+    user: UserRef
+    broadcast_id: int
+    kind: OutcomeKind
+    amount: float
+    currency: str
+    crm_ref: str | None
+    note: str | None
+    at: datetime
+
+
+@dataclass(frozen=True)
+class RatingGiven:
+    """A flagger's 1-5 press on the notice in the origin thread."""
+
+    workspace: WorkspaceRef
+    user: UserRef
+    flag_id: int
+    score: int
+    at: datetime
+
+
 @dataclass(frozen=True)
 class Command:
     """A text command: `/roi 30d billing`, `@Crosstalk roi`."""
@@ -92,13 +124,23 @@ class Command:
     args: tuple[str, ...] = field(default_factory=tuple)
 
 
-Event = IncomingMessage | Reaction | FlagRequest | CardAction | InterpretationForm
+Event = (
+    IncomingMessage
+    | Reaction
+    | FlagRequest
+    | CardAction
+    | InterpretationForm
+    | OutcomeForm
+    | RatingGiven
+)
 _KINDS: dict[str, type[Any]] = {
     "message": IncomingMessage,
     "reaction": Reaction,
     "flag": FlagRequest,
     "card_action": CardAction,
     "interpretation_form": InterpretationForm,
+    "outcome_form": OutcomeForm,
+    "rating": RatingGiven,
 }
 _NAMES = {v: k for k, v in _KINDS.items()}
 

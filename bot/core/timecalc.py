@@ -34,6 +34,7 @@ __all__ = [
     "next_open",
     "parse_duration",
     "percentile",
+    "subtract_business_seconds",
 ]
 
 # --------------------------------------------------------------------------- durations
@@ -376,6 +377,39 @@ def add_business_seconds(
         remaining -= high - low
         cursor = high
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def subtract_business_seconds(
+    end: datetime, seconds: float, hours: BusinessHours, tz: tzinfo
+) -> datetime:
+    """The earliest instant from which exactly `seconds` of business time pass by `end`, in
+    `end`'s timezone: whatever started before it has had *more* than `seconds` by `end`
+    (``business_seconds(p, end, ...) > seconds`` iff ``p`` is earlier), which is how a
+    report tells, with one comparison in SQL, which unanswered items are past their SLA.
+    """
+    finish = _require_aware("end", end)
+    if not math.isfinite(seconds) or seconds <= 0:
+        raise ValueError(f"seconds must be a finite number > 0, got {seconds!r}")
+    remaining = timedelta(seconds=seconds)
+    if hours.always_open:
+        return (finish - remaining).astimezone(end.tzinfo)
+    cursor = finish
+    day = _local_date(finish, tz) + timedelta(days=1)
+    while True:
+        window = _day_window(day, hours, tz)
+        if window is not None:
+            low, high = window[0], min(window[1], cursor)
+            if high > low:
+                # Strictly inside: at exactly an opening the same total is reached from the
+                # previous closing onwards, and the earliest such instant is wanted.
+                if remaining < high - low:
+                    return (high - remaining).astimezone(end.tzinfo)
+                remaining -= high - low
+                cursor = low
+        try:
+            day -= timedelta(days=1)
+        except OverflowError:
+            raise ValueError("business-hours calculation ran before the year 1") from None
 
 
 # --------------------------------------------------------------------------- statistics

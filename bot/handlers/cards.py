@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import overload
+
 from sqlmodel import Session, col, select
 
-from bot.core.cards import Button, Card, Link, RichText
+from bot.core.cards import Button, Card, Content, Link, RichText
 from bot.core.refs import Platform, UserRef
 from bot.core.timecalc import format_duration
-from store.models import Broadcast, Flag, FlagFlagger, FlagTopic, Interpretation, Team
+from bot.handlers.context import Gateways
+from store.models import (
+    Broadcast,
+    Flag,
+    FlagFlagger,
+    FlagTopic,
+    Interpretation,
+    Outcome,
+    Rating,
+    Team,
+)
 
 ICON = {"positive": "🟢", "neutral": "⚪", "negative": "🔴"}
 
@@ -59,12 +72,18 @@ def broadcast_card(session: Session, broadcast: Broadcast) -> Card:
     ]
     if flag.permalink:
         facts.append(("Original", (Link(flag.permalink, "open the conversation"),)))
+    outcomes = outcome_summary(session, flag.id or 0)
+    if outcomes:
+        facts.append(("Outcome", (outcomes,)))
     facts.append(("Status", _status(broadcast, flag, team)))
     closed = broadcast.status != "active" or flag.status in ("resolved", "dismissed")
     buttons: tuple[Button, ...] = ()
     if broadcast.status == "active":
         value = str(broadcast.id)
-        buttons = (Button("Add interpretation", "ct_interpret", value, "primary"),)
+        buttons = (
+            Button("Add interpretation", "ct_interpret", value, "primary"),
+            Button("Record outcome", "ct_outcome", value),
+        )
         if not closed:
             buttons = (
                 Button("Acknowledge", "ct_ack", value),
@@ -115,13 +134,38 @@ def _status(broadcast: Broadcast, flag: Flag, team: Team) -> RichText:
     return parts
 
 
-def notice_text(session: Session, flag: Flag) -> RichText:
-    names = team_names(session, flag.id or 0)
-    return (
-        "📣 ",
-        _user(flag.platform, flag.flagger_id),
-        f" flagged this conversation to {', '.join(names) or 'no team'}."
-        " Their interpretations will appear here.",
+def outcome_summary(session: Session, flag_id: int) -> str:
+    rows = session.exec(
+        select(Outcome).where(Outcome.flag_id == flag_id).order_by(col(Outcome.id))
+    ).all()
+    return "; ".join(
+        o.kind.replace("_", " ") + (f" {o.amount:,.2f} {o.currency}" if o.amount else "")
+        for o in rows
+    )
+
+
+def notice_card(session: Session, flag: Flag) -> Card:
+    """The reply in the origin thread (or the flagger's DM): who was notified, and the
+    flaggers' 1-5 rating of the interpretations, with the buttons to give it."""
+    names = ", ".join(team_names(session, flag.id or 0)) or "no team"
+    ratings = session.exec(
+        select(Rating).where(Rating.flag_id == flag.id).order_by(col(Rating.id))
+    ).all()
+    rated: RichText = ()
+    for i, r in enumerate(ratings):
+        rated += (", " if i else "", f"{r.score}/5 by ", _user(flag.platform, r.user_id))
+    value = str(flag.id)
+    return Card(
+        title=f"📣 Flagged to {names}",
+        summary=f"📣 Flagged to {names}. Their interpretations will appear here.",
+        facts=(
+            ("Flagged by", (_user(flag.platform, flag.flagger_id),)),
+            ("Rating", rated or ("not rated yet",)),
+        ),
+        notes=(
+            ("Their interpretations will appear here. Flaggers: how useful were they? Rate 1-5.",),
+        ),
+        buttons=tuple(Button(f"{n} ★", f"ct_rate_{n}", value) for n in range(1, 6)),
     )
 
 
@@ -142,3 +186,34 @@ def mirror_text(session: Session, interp: Interpretation) -> RichText:
         _user(interp.platform, interp.author_id),
         f": {interp.text}{tail}{edited}",
     )
+
+
+@overload
+async def localize(content: Card, platform: str, gateways: Gateways) -> Card: ...
+@overload
+async def localize(content: RichText, platform: str, gateways: Gateways) -> RichText: ...
+async def localize(content: Content, platform: str, gateways: Gateways) -> Content:
+    """People of another platform are named, not mentioned: a Teams id means nothing to
+    Slack (and a Slack id nothing to Teams) in an org that spans both. Their names come
+    from their own platform's gateway; without one, "someone"."""
+    names: dict[UserRef, str] = {}
+
+    async def text(rich: RichText) -> RichText:
+        out: list[str | UserRef | Link] = []
+        for span in rich:
+            if isinstance(span, UserRef) and span.platform.value != platform:
+                if span not in names:
+                    known = gateways.has(span.platform) and span.id
+                    names[span] = (
+                        await gateways.get(span.platform).display_name(span) if known else "someone"
+                    )
+                out.append(names[span])
+            else:
+                out.append(span)
+        return tuple(out)
+
+    if not isinstance(content, Card):
+        return await text(content)
+    facts = tuple([(label, await text(value)) for label, value in content.facts])
+    notes = tuple([await text(note) for note in content.notes])
+    return replace(content, facts=facts, notes=notes)

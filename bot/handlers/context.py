@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from bot.core.gateway import ChatGateway, GatewayError
 from bot.core.refs import Platform
 from config.schema import CrosstalkConfig, TeamConfig
 from store.orgs import OrgIds
+
+if TYPE_CHECKING:
+    from bot.handlers.webhook import CrmWebhook
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,8 @@ class Gateways:
 
     def __init__(self, gateways: Mapping[Platform, ChatGateway] | None = None) -> None:
         self._by_platform: dict[Platform, ChatGateway] = dict(gateways or {})
+        # The signed CRM webhook; None when it is off (no URL, or no secret to sign with).
+        self.webhook: CrmWebhook | None = None
 
     def add(self, gateway: ChatGateway) -> None:
         self._by_platform[gateway.platform] = gateway

@@ -18,8 +18,8 @@ from bot.core.cards import Content
 from bot.core.clock import Clock
 from bot.core.gateway import ChatGateway, GatewayError, Posted
 from bot.core.refs import ChannelRef, MessageRef, Platform, UserRef
-from bot.handlers import ratings, webhook
-from bot.handlers.cards import broadcast_card, mirror_text, notice_card
+from bot.handlers import digest_send, nudge, ratings, webhook
+from bot.handlers.cards import broadcast_card, localize, mirror_text, notice_card
 from bot.handlers.context import Gateways, OrgContext
 from bot.handlers.timing import refresh_broadcast
 from store.db import session_scope
@@ -100,6 +100,7 @@ async def _card_post(
         if b.message_id:
             return f"{b.channel_id}|{b.message_id}"
         card = broadcast_card(session, b)
+    card = await localize(card, b.platform, gws)
     channel = ChannelRef(Platform(b.platform), b.channel_id)
     posted = await _post_once(gws.get(b.platform), row, channel, card)
     with session_scope(engine) as session:
@@ -125,6 +126,7 @@ async def _card_update(
             # this change: skipping would leave that card stale, so come back after it.
             raise _not_posted_yet(post, clock, "card update")
         card = broadcast_card(session, b)
+    card = await localize(card, b.platform, gws)
     await gws.get(b.platform).update(
         MessageRef(ChannelRef(Platform(b.platform), b.channel_id), b.message_id), card
     )
@@ -137,6 +139,7 @@ def _origin(flag: Flag) -> tuple[ChannelRef, str]:
 
 async def _to_origin(row: OutboxMessage, flag: Flag, content: Content, gws: Gateways) -> str:
     gateway = gws.get(flag.platform)
+    content = await localize(content, flag.platform, gws)
     if json.loads(row.target).get("dm"):
         return encode_message(
             await _dm_once(gateway, row, UserRef(Platform(flag.platform), flag.flagger_id), content)
@@ -180,6 +183,7 @@ async def _mirror(
                     return SKIP  # that team's card never made it: no thread to mirror into
                 raise _not_posted_yet(post, clock, "mirror")
             channel = ChannelRef(Platform(b.platform), b.channel_id)
+            content = await localize(content, b.platform, gws)
             posted = await _post_once(
                 gws.get(b.platform), row, channel, content, thread_id=b.message_id
             )
@@ -200,6 +204,7 @@ async def _mirror_update(
         if original.status != "done" or not original.result_id:
             raise GatewayError("the mirrored message is not posted yet", retryable=True)
         _, _, content = _mirror_parts(session, row)
+    content = await localize(content, original.platform, gws)
     await gws.get(original.platform).update(
         decode_message(original.platform, original.result_id), content
     )
@@ -214,4 +219,8 @@ DELIVERERS: dict[str, Deliverer] = {
     "mirror_update": _mirror_update,
     webhook.KIND: webhook.deliver,
     ratings.NOTICE_UPDATE: ratings.deliver_notice_update,
+    "digest": digest_send.deliver,
+    digest_send.CHART: digest_send.deliver_chart,
+    nudge.NUDGE: nudge.deliver_nudge,
+    nudge.ESCALATION: nudge.deliver_escalation,
 }

@@ -20,6 +20,7 @@ from bot.handlers.context import Gateways, OrgContext
 from bot.handlers.redact import redact
 from bot.handlers.route import Routing, route, with_override
 from bot.handlers.sentiment import analyze
+from bot.handlers.webhook import enqueue_webhook
 from store.db import session_scope
 from store.models import Broadcast, Flag, FlagFlagger, FlagTopic
 from store.orgs import teams_of
@@ -94,7 +95,7 @@ async def flag_message(
     excerpt = redact(text) if org.config.broadcast.redact_pii else text
     try:
         with session_scope(engine) as session:
-            return _create(
+            result = _create(
                 session,
                 event,
                 org,
@@ -107,6 +108,15 @@ async def flag_message(
                 shared,
                 author.id if author else None,
             )
+            enqueue_webhook(
+                session,
+                org=org,
+                gateways=gateways,
+                event="flag",
+                subject_id=result.flag_id,
+                now=clock.now(),
+            )
+            return result
     except IntegrityError:
         # Another process created the same flag a moment ago: join it.
         with session_scope(engine) as session:

@@ -33,7 +33,8 @@ def _headline(r: dict[str, Any]) -> str:
 
 
 def _period(r: dict[str, Any]) -> str:
-    return f"{r['period']['start'][:10]} → {r['period']['end'][:10]}"
+    start, end = (r["period"][k][:16].replace("T", " ") for k in ("start", "end"))
+    return f"{start} → {end} UTC"
 
 
 def sections(r: dict[str, Any]) -> list[tuple[str, list[str]]]:
@@ -61,7 +62,11 @@ def sections(r: dict[str, Any]) -> list[tuple[str, list[str]]]:
         f"Program cost {_money(b['program_cost'], cur)} · ROI (influenced) "
         + ("—" if b["roi"] is None else f"{b['roi'] * 100:.0f}%"),
         f"CRM coverage {_pct(b['crm_coverage'])}"
-        + (" — most flags are not linked to the CRM" if (b["crm_coverage"] or 0) < 0.2 else ""),
+        + (
+            " — most flags are not linked to the CRM"
+            if b["crm_coverage"] is not None and b["crm_coverage"] < 0.2
+            else ""
+        ),
     ]
     objectives = [
         f"{'✅' if o['on_track'] else '⚠️'} {o['key']}: {o['kpi']} {o['actual']} of {o['target']}"
@@ -72,7 +77,7 @@ def sections(r: dict[str, Any]) -> list[tuple[str, list[str]]]:
         "Siloed teams: " + (", ".join(net["siloed_teams"]) or "none"),
         "New connections: " + (", ".join(f"{a}↔{b}" for a, b in net["new_connections"]) or "none"),
     ]
-    if comps:
+    if any(v is not None for v in comps.values()):
         silos.append(
             "Components: " + ", ".join(f"{k} {v:.2f}" for k, v in comps.items() if v is not None)
         )

@@ -17,9 +17,17 @@ from config.schema import CrosstalkConfig, RouteConfig
 
 @dataclass(frozen=True)
 class Routing:
+    """`tags` (what the matching rules tagged) are kept apart from `teams`, so that the
+    flagger's choice of teams never drops a tag that happens to be a team's key."""
+
     teams: tuple[str, ...]
-    topics: tuple[str, ...]
+    tags: tuple[str, ...]
     matched_rules: tuple[int, ...]
+
+    @property
+    def topics(self) -> tuple[str, ...]:
+        """A flag's topics: the rules' tags, then the keys of the teams it reaches."""
+        return (*self.tags, *(t for t in self.teams if t not in self.tags))
 
 
 @cache
@@ -33,11 +41,14 @@ def _regex(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern, re.IGNORECASE)
 
 
+def _topics_only(rule: RouteConfig) -> bool:
+    return not (rule.keywords or rule.regex or rule.channels or rule.sentiment)
+
+
 def _matches(
     rule: RouteConfig, *, text: str, channel_id: str, sentiment: str, topics: list[str]
 ) -> bool:
-    has_criteria = bool(rule.keywords or rule.regex or rule.channels or rule.sentiment)
-    if not has_criteria:
+    if _topics_only(rule):
         return any(t in topics for t in rule.topics)
     if rule.keywords and not _keyword_pattern(tuple(rule.keywords)).search(text):
         return False
@@ -62,21 +73,13 @@ def route(*, text: str, channel_id: str, sentiment: str, config: CrosstalkConfig
         ):
             matched.append(i)
             add(rule.teams, teams)
-            add(rule.topics, topics)
+            if not _topics_only(rule):  # there the topics are the condition, not tags
+                add(rule.topics, topics)
     if not teams:
         teams = list(config.routing.default_teams)
-    return Routing(
-        teams=tuple(teams),
-        topics=tuple(topics + [t for t in teams if t not in topics]),
-        matched_rules=tuple(matched),
-    )
+    return Routing(teams=tuple(teams), tags=tuple(topics), matched_rules=tuple(matched))
 
 
 def with_override(routing: Routing, teams: tuple[str, ...]) -> Routing:
     """The flagger chose the teams in the form: their choice wins, rule tags stay."""
-    rule_topics = [t for t in routing.topics if t not in routing.teams]
-    return Routing(
-        teams=teams,
-        topics=tuple(rule_topics + [t for t in teams if t not in rule_topics]),
-        matched_rules=routing.matched_rules,
-    )
+    return Routing(teams=teams, tags=routing.tags, matched_rules=routing.matched_rules)

@@ -26,6 +26,7 @@ from bot.core.timecalc import (
     next_open,
     parse_duration,
     percentile,
+    subtract_business_seconds,
 )
 
 LONDON = ZoneInfo("Europe/London")
@@ -490,3 +491,31 @@ def test_iso_week_of() -> None:
     assert iso_week_of(first, LONDON) == "2026-W13"
     assert iso_week_of(last, LONDON) == "2026-W14"
     assert iso_week_of(last - timedelta(microseconds=1), LONDON) == "2026-W13"
+
+
+def test_subtract_business_seconds() -> None:
+    # Mon 2026-01-19 10:00 London (GMT): 4 business hours back are Mon 09:00-10:00 and
+    # Fri 14:30-17:30, so anything posted before Fri 14:30 has waited more than 4 hours.
+    monday = utc(2026, 1, 19, 10)
+    assert subtract_business_seconds(monday, 4 * 3600, WEEKDAYS, LONDON) == utc(2026, 1, 16, 14, 30)
+    # Exactly one hour back lands on Monday's opening; the same hour is reached from
+    # Friday's closing onwards, and the earliest such instant is the answer.
+    assert subtract_business_seconds(monday, 3600, WEEKDAYS, LONDON) == utc(2026, 1, 16, 17, 30)
+    assert subtract_business_seconds(monday, 1800, WEEKDAYS, LONDON) == utc(2026, 1, 19, 9, 30)
+    always = BusinessHours.parse("24/7")
+    assert subtract_business_seconds(monday, 90, always, LONDON) == monday - timedelta(seconds=90)
+    with pytest.raises(ValueError):
+        subtract_business_seconds(monday, 0, WEEKDAYS, LONDON)
+
+
+@pytest.mark.parametrize("seconds", [1.0, 1800.5, 4 * 3600.0, 30600.0, 5 * 86400.0])
+def test_subtract_business_seconds_inverts_business_seconds(seconds: float) -> None:
+    # For every `start`: business_seconds(start, end) > seconds exactly when start < cut,
+    # across the London clock change (2026-10-25) and weekends.
+    end = utc(2026, 10, 27, 11, 15)
+    for hours in (WEEKDAYS, WEEKENDS):
+        cut = subtract_business_seconds(end, seconds, hours, LONDON)
+        assert business_seconds(cut, end, hours, LONDON) == seconds
+        for delta in (-3600.0, -1e-6, 0.0, 1e-6, 7200.0):
+            start = cut + timedelta(seconds=delta)
+            assert (business_seconds(start, end, hours, LONDON) > seconds) == (start < cut)

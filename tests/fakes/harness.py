@@ -20,6 +20,7 @@ from config.load import parse_config
 from config.settings import Settings
 from store.db import make_engine, upgrade
 from store.models import InboxEvent, OutboxMessage
+from tests.fakes.bot_connector import BotConnector
 from tests.fakes.org import CHANNELS, ORG_TOML, USERS
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.slack_requests import DEFAULT_SIGNING_SECRET, SignedRequest
@@ -29,7 +30,8 @@ class Server:
     """`async with Server(db_url) as server:` — FakeSlack + the app on a free port.
 
     `run_worker=False`: no worker runs, so stored events and queued side effects wait
-    until the test calls `settle()` (or drives `server.runtime.worker` itself)."""
+    until the test calls `settle()` (or drives `server.runtime.worker` itself).
+    `run_scheduler=True`: the scheduled jobs run too (APScheduler, on the wall clock)."""
 
     def __init__(
         self,
@@ -39,8 +41,12 @@ class Server:
         clock: Clock | None = None,
         slack: FakeSlack | None = None,
         run_worker: bool = True,
+        run_scheduler: bool = False,
         seed_slack: bool = True,
         env: dict[str, str | None] | None = None,
+        teams: BotConnector | None = None,
+        teams_credentials: Any = None,
+        host: str = "127.0.0.1",
     ) -> None:
         self.db_url = db_url
         self.config_toml = config_toml
@@ -48,8 +54,16 @@ class Server:
         self.slack = slack or FakeSlack()
         self._own_slack = slack is None
         self.run_worker = run_worker
+        self.run_scheduler = run_scheduler
         self.seed_slack = seed_slack
         self.env = env or {}
+        # Teams: the Bot Connector stand-in the server answers (its serviceUrl goes in the
+        # activities sent) and reads through (Graph); `teams_credentials` replaces the Bot
+        # Framework credentials factory; `host` is the address create_app is told about.
+        self.teams = teams
+        self._own_teams = teams is not None and not teams.started
+        self.teams_credentials = teams_credentials
+        self.host = host
         self._runner: web.AppRunner | None = None
         self.http: aiohttp.ClientSession | None = None
         self.url = ""
@@ -57,6 +71,8 @@ class Server:
 
     async def __aenter__(self) -> Self:
         await self.slack.start()
+        if self.teams is not None:
+            await self.teams.start()
         if self.seed_slack:
             for cid, name in CHANNELS.items():
                 if cid not in self.slack.channels:
@@ -69,6 +85,7 @@ class Server:
             "SLACK_BOT_TOKEN": self.slack.token,
             "SLACK_SIGNING_SECRET": DEFAULT_SIGNING_SECRET,
             "SLACK_API_URL": self.slack.api_url,
+            **self._teams_env(),
             **self.env,
         }
         settings = Settings.model_validate({k: v for k, v in values.items() if v is not None})
@@ -76,7 +93,13 @@ class Server:
         upgrade(engine)
         config = parse_config(self.config_toml, "test.toml")
         self.runtime = build_runtime(settings, config, engine=engine, clock=self.clock)
-        app = create_app(self.runtime, run_worker=self.run_worker)
+        app = create_app(
+            self.runtime,
+            run_worker=self.run_worker,
+            run_scheduler=self.run_scheduler,
+            host=self.host,
+            teams_credentials=self.teams_credentials,
+        )
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -96,6 +119,25 @@ class Server:
         self.runtime.engine.dispose()
         if self._own_slack:
             await self.slack.stop()
+        if self.teams is not None and self._own_teams:
+            await self.teams.stop()
+
+    def _teams_env(self) -> dict[str, str | None]:
+        if self.teams is None:
+            return {}
+        return {"CROSSTALK_TEAMS_GRAPH_URL": self.teams.graph_url}
+
+    async def send_activity(
+        self, activity: dict[str, Any], *, token: str | None = None, headers: Any = None
+    ) -> tuple[int, Any]:
+        """POST a Teams activity to /api/messages (with `Authorization: Bearer <token>`);
+        the status and the JSON answer (None when there is none)."""
+        assert self.http is not None
+        sent = {"Authorization": f"Bearer {token}"} if token else {}
+        sent.update(headers or {})
+        async with self.http.post(self.url + "/api/messages", json=activity, headers=sent) as r:
+            text = await r.text()
+            return r.status, (await r.json(content_type=None)) if text else None
 
     async def send(
         self, request: SignedRequest, path: str = "/slack/events"

@@ -24,15 +24,23 @@ async def test_usergroup_members_join_the_team(db_url: str) -> None:
     slack.add_usergroup("S0LEGAL", ["U0LIZ", "U0LEO"])
     try:
         async with Server(db_url, config_toml=CONFIG, slack=slack) as server:
-            rows = server.query(select(Member.user_id, Member.source).join(Team).where(Team.key == "legal"))
-            assert sorted(rows) == [("U0LEO", "config"), ("U0LEO", "usergroup"), ("U0LIZ", "usergroup")]
+            rows = server.query(
+                select(Member.user_id, Member.source).join(Team).where(Team.key == "legal")
+            )
+            assert sorted(rows) == [
+                ("U0LEO", "config"),
+                ("U0LEO", "usergroup"),
+                ("U0LIZ", "usergroup"),
+            ]
             from store.db import session_scope
 
             with session_scope(server.runtime.engine) as session:
                 legal = server.runtime.org.ids.team_ids["legal"]
                 assert teams_of(session, server.runtime.org.org_id, "slack", "U0LIZ") == [legal]
                 assert teams_of(session, server.runtime.org.org_id, "slack", "U0LEO") == [legal]
-            assert [c.args["usergroup"] for c in slack.calls_to("usergroups.users.list")] == ["S0LEGAL"]
+            assert [c.args["usergroup"] for c in slack.calls_to("usergroups.users.list")] == [
+                "S0LEGAL"
+            ]
     finally:
         await slack.stop()
 

@@ -17,10 +17,12 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack import forms, translate
 from bot.adapters.slack.gateway import SlackGateway
+from bot.adapters.slack.roi import register_roi
 from bot.core.events import Command, FlagRequest
 from bot.core.refs import Platform, UserRef
 from bot.handlers import actions, flag, outcomes, ratings
@@ -62,6 +64,7 @@ def build_bolt(runtime: Runtime, client: AsyncWebClient) -> AsyncApp:
         logger=logging.getLogger("crosstalk.bolt"),
     )
     _register(app, runtime)
+    register_roi(app, runtime)
     return app
 
 
@@ -87,12 +90,16 @@ def _register(app: AsyncApp, runtime: Runtime) -> None:
         if isinstance(event, FlagRequest):
             runtime.submit(f"slack:{body.get('event_id')}", event)
         elif isinstance(event, Command) and event.name == "flag-help":
-            await client.chat_postEphemeral(
-                channel=event.channel.id,
-                user=event.user.id,
-                text="To flag a customer message, say `@Crosstalk flag` in its thread, react with "
-                f":{org.config.flagging.reaction}:, or use the “Flag for stakeholders” shortcut.",
-            )
+            try:
+                await client.chat_postEphemeral(
+                    channel=event.channel.id,
+                    user=event.user.id,
+                    text="To flag a customer message, say `@Crosstalk flag` in its thread, react "
+                    f"with :{org.config.flagging.reaction}:, or use the “Flag for stakeholders” "
+                    "shortcut.",
+                )
+            except SlackApiError as exc:  # a hint is best effort: a 500 would make Slack resend
+                log.warning("could not post the flag hint: %s", exc.response.get("error"))
 
     @app.event(re.compile(".*"))
     async def on_other_event() -> None:
@@ -102,7 +109,7 @@ def _register(app: AsyncApp, runtime: Runtime) -> None:
     async def on_shortcut(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
         text = str((body.get("message") or {}).get("text", ""))
-        routing = flag.routing_for(text, body["channel"]["id"], org)
+        routing = flag.routing_for(translate.plain_text(text), body["channel"]["id"], org)
         view = forms.flag_modal(
             org.config, list(routing.teams), translate.shortcut_target(body), text
         )
@@ -219,8 +226,13 @@ def events_handler(runtime: Runtime, app: AsyncApp) -> Any:
     secret = runtime.settings.slack_signing_secret
     assert secret is not None
     key = secret.get_secret_value().encode()
+    traffic = runtime.worker.traffic
 
     async def handle(request: web.Request) -> web.StreamResponse:
+        with traffic.request():  # the worker waits for a pause in these (bot/traffic.py)
+            return await _handle(request)
+
+    async def _handle(request: web.Request) -> web.StreamResponse:
         if request.content_length is not None and request.content_length > MAX_BODY:
             return web.json_response({"error": "body too large"}, status=413)
         body = await request.read()

@@ -1,14 +1,25 @@
-"""Slack modals: the flag form and the "Add interpretation" form."""
+"""Slack modals: the flag form, the "Add interpretation" form and "Record outcome"."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
+from bot.adapters.slack.render import escape
 from config.schema import CrosstalkConfig
 
 FLAG_FORM = "ct_flag_form"
 INTERPRET_FORM = "ct_interpret_form"
+OUTCOME_FORM = "ct_outcome_form"
+OUTCOME_LABELS = {
+    "retained": "Customer retained",
+    "upsell": "Upsell",
+    "new_deal": "New deal",
+    "cost_saved": "Cost saved",
+    "ticket_deflected": "Tickets deflected",
+    "product_fix": "Product fix",
+    "other": "Other",
+}
 
 
 def _option(key: str, name: str) -> dict[str, Any]:
@@ -98,5 +109,52 @@ def interpret_modal(broadcast_id: int, team_name: str) -> dict[str, Any]:
                 "action", "Proposed action", {"type": "plain_text_input", "action_id": "action"}
             ),
             _input("owner", "Owner", {"type": "users_select", "action_id": "owner"}),
+        ],
+    }
+
+
+def outcome_modal(broadcast_id: int, excerpt: str, currency: str) -> dict[str, Any]:
+    """The "Record outcome" form; the amount is free text, checked on submission."""
+    kinds = [_option(key, label) for key, label in OUTCOME_LABELS.items()]
+
+    def text(action_id: str, **extra: Any) -> dict[str, Any]:
+        return {"type": "plain_text_input", "action_id": action_id, **extra}
+
+    quoted = "> " + escape(excerpt[:280]).replace("\n", " ")
+    return {
+        "type": "modal",
+        "callback_id": OUTCOME_FORM,
+        "private_metadata": json.dumps({"broadcast_id": broadcast_id}),
+        "title": {"type": "plain_text", "text": "Record outcome"},
+        "submit": {"type": "plain_text", "text": "Record"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [
+            {
+                "type": "context",
+                "elements": [{"type": "mrkdwn", "text": quoted}],
+            },
+            _input(
+                "kind",
+                "Outcome",
+                {"type": "static_select", "action_id": "kind", "options": kinds},
+                optional=False,
+            ),
+            _input(
+                "amount",
+                "Amount",
+                text("amount", placeholder={"type": "plain_text", "text": "e.g. 12000 or 99.50"}),
+            ),
+            _input(
+                "currency",
+                "Currency",
+                text("currency", initial_value=currency, max_length=3),
+                optional=False,
+            ),
+            _input(
+                "crm_ref",
+                "CRM ref",
+                text("crm_ref", placeholder={"type": "plain_text", "text": "Deal or account id"}),
+            ),
+            _input("note", "Note", text("note", multiline=True)),
         ],
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from bot.core.cards import Card, Content, Link, RichText
@@ -9,6 +10,8 @@ from bot.core.refs import UserRef
 
 SECTION_LIMIT = 3000
 FIELD_LIMIT = 2000
+MAX_BLOCKS = 50
+_TORN = re.compile(r"&[a-z]*$|<[^>]*$")  # half an escape or half a link at the cut
 
 
 def escape(text: str) -> str:
@@ -17,6 +20,11 @@ def escape(text: str) -> str:
 
 def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _clip_mrkdwn(text: str, limit: int) -> str:
+    """Like _clip, without leaving half an escape (`&am`) or half a link at the cut."""
+    return text if len(text) <= limit else _TORN.sub("", text[: limit - 1]) + "…"
 
 
 def mrkdwn(text: RichText) -> str:
@@ -46,11 +54,11 @@ def blocks(card: Card) -> list[dict[str, Any]]:
         result.append(
             {
                 "type": "section",
-                "text": {"type": "mrkdwn", "text": _clip(quote(card.quote), SECTION_LIMIT)},
+                "text": {"type": "mrkdwn", "text": _clip_mrkdwn(quote(card.quote), SECTION_LIMIT)},
             }
         )
     fields = [
-        {"type": "mrkdwn", "text": _clip(f"*{escape(label)}*\n{mrkdwn(value)}", FIELD_LIMIT)}
+        {"type": "mrkdwn", "text": _clip_mrkdwn(f"*{escape(label)}*\n{mrkdwn(value)}", FIELD_LIMIT)}
         for label, value in card.facts
     ]
     for i in range(0, len(fields), 10):  # Slack allows 10 fields per section
@@ -59,9 +67,15 @@ def blocks(card: Card) -> list[dict[str, Any]]:
         result.append(
             {
                 "type": "context",
-                "elements": [{"type": "mrkdwn", "text": _clip(mrkdwn(note), SECTION_LIMIT)}],
+                "elements": [{"type": "mrkdwn", "text": _clip_mrkdwn(mrkdwn(note), SECTION_LIMIT)}],
             }
         )
+    room = MAX_BLOCKS - (1 if card.buttons else 0)
+    if len(result) > room:  # Slack refuses the whole message past 50 blocks
+        hidden = len(result) - room + 1
+        result = result[: room - 1]
+        more = f"…and {hidden} more not shown here."
+        result.append({"type": "context", "elements": [{"type": "mrkdwn", "text": more}]})
     if card.buttons:
         elements = []
         for b in card.buttons:
@@ -81,5 +95,6 @@ def blocks(card: Card) -> list[dict[str, Any]]:
 def message_args(content: Content) -> dict[str, Any]:
     """Keyword arguments for chat.postMessage / chat.update."""
     if isinstance(content, Card):
-        return {"text": _clip(content.summary, 3000), "blocks": blocks(content)}
+        # `text` is mrkdwn too (notifications, fallbacks): a customer's "<!channel>" stays text.
+        return {"text": _clip_mrkdwn(escape(content.summary), 3000), "blocks": blocks(content)}
     return {"text": _clip(mrkdwn(content), 39000)}

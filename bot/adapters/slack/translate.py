@@ -9,18 +9,25 @@ from typing import Any, Literal, cast
 
 from bot.core.clock import from_epoch
 from bot.core.events import (
+    OUTCOME_KINDS,
     CardAction,
     Command,
     FlagRequest,
     IncomingMessage,
     InterpretationForm,
+    OutcomeForm,
+    OutcomeKind,
+    RatingGiven,
     Reaction,
 )
 from bot.core.refs import ChannelRef, MessageRef, Platform, UserRef, WorkspaceRef
+from bot.handlers.outcomes import parse_amount
 
 S = Platform.SLACK
 NEW_MESSAGE_SUBTYPES = {None, "thread_broadcast", "file_share", "me_message"}
 MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
+RATE = re.compile(r"^ct_rate_([1-5])$")
+CURRENCY = re.compile(r"^[A-Za-z]{3}$")
 ACTIONS: dict[str, Literal["acknowledge", "not_for_us", "resolve"]] = {
     "ct_ack": "acknowledge",
     "ct_not_for_us": "not_for_us",
@@ -36,6 +43,29 @@ def workspace_id(body: dict[str, Any]) -> str | None:
     if not team and isinstance(body.get("user"), dict):
         team = body["user"].get("team_id")
     return str(team) if team else None
+
+
+_ENTITY = re.compile(r"<(?P<target>[^<>|]*)(?:\|(?P<label>[^<>]*))?>")
+_SPECIAL = {"here": "@here", "channel": "@channel", "everyone": "@everyone"}
+
+
+def _entity(match: re.Match[str]) -> str:
+    target, label = match.group("target"), match.group("label")
+    if target[:1] in ("@", "#"):
+        return target[0] + (label or target[1:]).lstrip("@#")
+    if target[:1] == "!":
+        return label or _SPECIAL.get(target[1:], "@" + target[1:].split("^")[-1])
+    if label and target.startswith(("mailto:", "tel:")):
+        return label
+    return f"{label} ({target})" if label and label != target else target
+
+
+def plain_text(mrkdwn: str) -> str:
+    """Slack message text as the plain text the reader sees: `&lt;` `&gt;` `&amp;` decoded,
+    mentions as @name and links as "label (url)". Events carry text in the neutral form,
+    so the renderer's escaping is the only escaping (no "&amp;amp;" on any platform)."""
+    text = _ENTITY.sub(_entity, mrkdwn)
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 def _ws(body: dict[str, Any]) -> WorkspaceRef:
@@ -73,7 +103,7 @@ def message_event(body: dict[str, Any]) -> IncomingMessage | None:
         workspace=_ws(body),
         message=MessageRef(channel, str(raw["ts"]), str(thread)),
         author=_user(raw),
-        text=str(raw.get("text") or ""),
+        text=plain_text(str(raw.get("text") or "")),
         at=at,
         change=cast(Literal["new", "edited", "deleted"], change),
     )
@@ -94,7 +124,9 @@ def reaction_event(body: dict[str, Any]) -> Reaction | None:
 
 
 def mention_words(text: str) -> list[str]:
-    return MENTION.sub(" ", text).lower().split()
+    """The words after the mention; "flag." and "flag!" are how people write "flag"."""
+    words = (w.rstrip(".,;:!?") for w in MENTION.sub(" ", text).lower().split())
+    return [w for w in words if w]
 
 
 def mention_event(body: dict[str, Any]) -> FlagRequest | Command | None:
@@ -206,4 +238,50 @@ def card_action(body: dict[str, Any]) -> CardAction | None:
         broadcast_id=int(action["value"]),
         action=kind,
         at=from_epoch(action.get("action_ts") or 0),
+    )
+
+
+def outcome_form(
+    body: dict[str, Any], at: datetime, default_currency: str
+) -> OutcomeForm | dict[str, str]:
+    """The submitted "Record outcome" form, or the field errors to show in it."""
+    meta = json.loads(body["view"]["private_metadata"])
+    values = _values(body)
+    errors: dict[str, str] = {}
+    kind = _selected(values, "kind")
+    if kind not in OUTCOME_KINDS:
+        errors["kind"] = "Choose what kind of outcome this is."
+    amount = parse_amount(_text(values, "amount"))
+    if amount is None:
+        errors["amount"] = "Enter a number of 0 or more, like 12000 or 99.50."
+    currency = _text(values, "currency") or default_currency
+    if not CURRENCY.match(currency):
+        errors["currency"] = "Use a three-letter currency code, like USD."
+    if errors or amount is None:
+        return errors
+    return OutcomeForm(
+        workspace=_ws(body),
+        user=UserRef(S, body["user"]["id"]),
+        broadcast_id=int(meta["broadcast_id"]),
+        kind=cast(OutcomeKind, kind),
+        amount=amount,
+        currency=currency.upper(),
+        crm_ref=_text(values, "crm_ref"),
+        note=_text(values, "note"),
+        at=at,
+    )
+
+
+def rating_action(body: dict[str, Any], now: datetime) -> RatingGiven | None:
+    """A 1-5 press on the notice (`ct_rate_4`, value = the flag id)."""
+    action = body["actions"][0]
+    match = RATE.match(str(action.get("action_id", "")))
+    if match is None or not str(action.get("value", "")).isdigit():
+        return None
+    return RatingGiven(
+        workspace=_ws(body),
+        user=UserRef(S, body["user"]["id"]),
+        flag_id=int(action["value"]),
+        score=int(match.group(1)),
+        at=from_epoch(action["action_ts"]) if action.get("action_ts") else now,
     )

@@ -1,0 +1,22 @@
+"""`@Crosstalk roi [period] [team]` in Teams: the same report as /roi and `crosstalk roi`,
+for managers only; anyone else gets a refusal, bad arguments the usage line."""
+
+from __future__ import annotations
+
+from bot.core.cards import Content
+from bot.core.events import Command
+from bot.handlers import roi_command
+from bot.runtime import Runtime
+
+REFUSAL = roi_command.REFUSAL
+split_args = roi_command.split_args
+
+
+async def answer_roi(runtime: Runtime, command: Command) -> Content:
+    return await roi_command.answer(
+        engine=runtime.engine,
+        org=runtime.org,
+        clock=runtime.clock,
+        user_id=command.user.id,
+        args=command.args,
+    )

@@ -1,0 +1,239 @@
+"""One Teams activity, already authenticated and from a claimed tenant: translated and
+handed over. Events go to the inbox (durable, de-duplicated, worked on off the request);
+dialogs and button presses get their answer in the invoke response, as Teams wants.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import OrderedDict
+from collections.abc import Coroutine
+from typing import Any
+from urllib.parse import quote
+
+from bot.adapters.teams import forms, references, translate
+from bot.adapters.teams.gateway import TeamsGateway
+from bot.adapters.teams.roi import answer_roi
+from bot.core.cards import Content
+from bot.core.events import Command, FlagRequest
+from bot.core.gateway import GatewayError
+from bot.handlers import actions, flag, outcomes, ratings
+from bot.runtime import Runtime
+from store.db import session_scope
+from store.models import Broadcast
+
+log = logging.getLogger("crosstalk.teams")
+Answer = dict[str, Any] | None
+ANSWERED = 1000  # recent commands remembered, so a redelivered one is answered once
+HELP = (
+    "To flag a customer message, use “Flag for stakeholders” in its “…” menu (More actions), "
+    "or reply to it with @Crosstalk flag."
+)
+
+
+class Turns:
+    def __init__(self, runtime: Runtime, gateway: TeamsGateway) -> None:
+        self.runtime = runtime
+        self.gateway = gateway
+        self.org = runtime.org
+        self._refs_seen: set[str] = set()
+        self._answered: OrderedDict[str, None] = OrderedDict()
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def later(self, work: Coroutine[Any, Any, None]) -> None:
+        """Work that must not hold the request (Teams gives up after 10-15 s)."""
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    def _answer_later(self, activity: translate.Activity, content: Content) -> None:
+        async def send() -> None:
+            try:
+                await self.gateway.answer(activity, content)
+            except GatewayError as exc:
+                log.warning("teams: answer not sent: %s", exc)
+
+        self.later(send())
+
+    async def handle(self, activity: translate.Activity) -> Answer:
+        references.remember(
+            self.runtime.engine,
+            self.org.org_id,
+            activity,
+            self.runtime.clock.now(),
+            self._refs_seen,
+        )
+        self.gateway.remember_person(activity.get("from") or {})
+        kind = activity.get("type")
+        if kind in ("conversationUpdate", "installationUpdate"):
+            if translate.bot_added(activity):
+                self.later(self._remember_team_channels(activity))
+            return None
+        if kind == "invoke":
+            return await self._invoke(activity)
+        if kind == "message":
+            self._message(activity)
+        elif kind in ("messageUpdate", "messageDelete"):
+            self._submit(activity, translate.message_event(activity))
+        return None
+
+    def _submit(self, activity: translate.Activity, event: Any) -> None:
+        if event is not None:
+            self.runtime.submit(translate.dedupe_key(activity), event)
+
+    def _message(self, activity: translate.Activity) -> None:
+        if translate.card_action(activity) is not None:  # Action.Submit on an older client
+            self._press(activity)
+            return
+        in_channel = translate.place(activity).channel_id is not None
+        if in_channel and not translate.bot_mentioned(activity):
+            self._submit(activity, translate.message_event(activity))
+            return
+        # A mention in a channel, or anything said to the bot in a chat: a command.
+        event = translate.mention_event(activity)
+        if isinstance(event, FlagRequest):
+            self._submit(activity, event)
+        elif isinstance(event, Command):
+            self._command(activity, event)
+
+    def _command(self, activity: translate.Activity, command: Command) -> None:
+        # Commands are answered, not stored: a redelivery is recognised in memory.
+        key = translate.dedupe_key(activity)
+        if key in self._answered:
+            return
+        self._answered[key] = None
+        while len(self._answered) > ANSWERED:
+            self._answered.popitem(last=False)
+        if command.name == "roi":
+            self.later(self._roi(activity, command))
+            return
+        self._answer_later(activity, (HELP,))
+
+    async def _roi(self, activity: translate.Activity, command: Command) -> None:
+        self._answer_later(activity, await answer_roi(self.runtime, command))
+
+    def _press(self, activity: translate.Activity) -> str:
+        """A button acting on a card; the message for the presser alone."""
+        event = translate.card_action(activity)
+        if event is not None:
+            result = actions.on_card_action(
+                event=event, engine=self.runtime.engine, org=self.org, clock=self.runtime.clock
+            )
+            return result.message or "Done."
+        rating = translate.rating(activity)
+        if rating is not None:
+            rated = ratings.rate(
+                event=rating, engine=self.runtime.engine, org=self.org, clock=self.runtime.clock
+            )
+            return rated.message or f"Thanks: rated {rating.score}/5."
+        return "This button is not known to Crosstalk."
+
+    async def _invoke(self, activity: translate.Activity) -> Answer:
+        name = activity.get("name")
+        if name == "composeExtension/fetchTask":
+            return self._flag_form(activity)
+        if name == "composeExtension/submitAction":
+            event = translate.flag_submission(activity)
+            self._submit(activity, event)
+            return {}
+        if name == "adaptiveCard/action":
+            return forms.card_answer(self._press(activity))
+        if name == "task/fetch":
+            return self._dialog(activity)
+        if name == "task/submit":
+            return self._dialog_submitted(activity)
+        return {}
+
+    def _flag_form(self, activity: translate.Activity) -> Answer:
+        target = translate.payload_message(activity)
+        if target is None:
+            return forms.message("Crosstalk flags messages in team channels.")
+        message, text, _ = target
+        routing = flag.routing_for(text, message.channel.id, self.org)
+        return forms.flag_task(self.org.config, list(routing.teams), text)
+
+    def _dialog(self, activity: translate.Activity) -> Answer:
+        found = translate.button(activity)
+        if found is None:
+            return forms.message("This button is not known to Crosstalk.")
+        verb, broadcast_id = found
+        if verb == "ct_outcome":
+            user = translate.sender(activity)
+            flagged = outcomes.form_flag(
+                engine=self.runtime.engine, org=self.org, broadcast_id=broadcast_id, user=user
+            )
+            if isinstance(flagged, str):
+                return forms.message(flagged)
+            return forms.outcome_task(broadcast_id, flagged.excerpt, self.org.config.roi.currency)
+        with session_scope(self.runtime.engine) as session:
+            b = session.get(Broadcast, broadcast_id)
+            team = self.org.team_by_id(b.team_id) if b and b.org_id == self.org.org_id else None
+        if verb != "ct_interpret" or team is None:
+            return forms.message("This card is no longer known to Crosstalk.")
+        return forms.interpret_task(broadcast_id, team.name)
+
+    def _dialog_submitted(self, activity: translate.Activity) -> Answer:
+        data = translate.task_data(activity)
+        if data.get("ct") == "ct_outcome":
+            outcome = translate.outcome_submission(activity, self.org.config.roi.currency)
+            if isinstance(outcome, dict):
+                value = str(data.get("value", ""))
+                if not value.isdigit():
+                    return forms.message("This card is no longer known to Crosstalk.")
+                currency = self.org.config.roi.currency
+                return forms.outcome_task(int(value), "", currency, outcome, data)
+            self._submit(activity, outcome)
+            return forms.message("Outcome recorded: every card of this flag will show it.")
+        event = translate.interpretation_submission(activity)
+        if event is None:
+            return forms.message("This form is not known to Crosstalk.")
+        if not event.text:
+            with session_scope(self.runtime.engine) as session:
+                b = session.get(Broadcast, event.broadcast_id)
+                team = self.org.team_by_id(b.team_id) if b else None
+            name = team.name if team else "your team"
+            return forms.interpret_task(
+                event.broadcast_id, name, "Say what this means for your team."
+            )
+        self._submit(activity, event)
+        return forms.message("Thanks: your interpretation is recorded and shared.")
+
+    async def _remember_team_channels(self, activity: translate.Activity) -> None:
+        """When the bot joins a team, keep a reference for each of its channels, so a
+        team's configured channel is reachable before anyone speaks in it."""
+        where = translate.place(activity)
+        if not where.team_id:
+            return
+        url = (
+            f"{where.service_url.rstrip('/')}/v3/teams/{quote(where.team_id, safe='')}"
+            "/conversations"
+        )
+        try:
+            data = await self.gateway.connector.call("GET", url, what="teams channels")
+        except GatewayError as exc:
+            log.warning("teams: the channels of team %s were not listed: %s", where.team_id, exc)
+            return
+        channel_data = activity.get("channelData") or {}
+        conversation = activity.get("conversation") or {}
+        for channel in data.get("conversations") or []:
+            if not channel.get("id"):
+                continue
+            named = {"id": channel["id"], "name": channel.get("name")}
+            seen = {
+                **activity,
+                "channelData": {**channel_data, "channel": named},
+                "conversation": {**conversation, "id": channel["id"]},
+            }
+            references.remember(
+                self.runtime.engine,
+                self.org.org_id,
+                seen,
+                self.runtime.clock.now(),
+                self._refs_seen,
+            )

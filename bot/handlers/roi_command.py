@@ -1,0 +1,82 @@
+"""`/roi [period] [team]` as typed in chat, on any platform: who may ask, what the words
+mean, and the answer as neutral content. The figures are bot/handlers/roi.py's."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from sqlalchemy.engine import Engine
+
+from bot.core.cards import Content
+from bot.core.clock import Clock
+from bot.handlers.context import OrgContext
+from bot.handlers.periods import parse_period
+from bot.handlers.roi import roi_report
+from bot.handlers.roi_view import USAGE, roi_card
+
+REFUSAL = "Only managers (config roi.managers) can see the /roi figures."
+
+
+def split_args(
+    args: tuple[str, ...] | list[str], team_keys: list[str]
+) -> tuple[str | None, str | None]:
+    """(period, team) from the words after `roi`, in either order; ValueError past two."""
+    period = team = None
+    for arg in args:
+        if team is None and arg in team_keys:
+            team = arg
+        elif period is None:
+            period = arg
+        elif team is None:
+            team = arg  # not a team: the report says which teams there are
+        else:
+            raise ValueError(f"Too many arguments.\n{USAGE}")
+    return period, team
+
+
+def is_manager(org: OrgContext, user_id: str) -> bool:
+    return user_id in org.config.roi.managers
+
+
+def check_args(
+    org: OrgContext, clock: Clock, args: tuple[str, ...] | list[str]
+) -> tuple[str | None, str | None]:
+    """Validate quickly, before any aggregate runs; ValueError ends with the usage line."""
+    period, team = split_args(args, org.config.team_keys)
+    parse_period(period, timezone=org.config.org.timezone, clock=clock)
+    if team is not None and team not in org.config.team_keys:
+        raise ValueError(
+            f"{team!r} is not a team (teams: {', '.join(org.config.team_keys)}).\n{USAGE}"
+        )
+    return period, team
+
+
+async def report_json(
+    *, engine: Engine, org: OrgContext, clock: Clock, period: str | None, team: str | None
+) -> dict[str, Any]:
+    """The stable JSON report; SQL aggregates over a whole period run off the event loop."""
+    report = await asyncio.to_thread(
+        roi_report, engine=engine, org=org, clock=clock, period=period, team=team
+    )
+    return report.to_json()
+
+
+async def answer(
+    *,
+    engine: Engine,
+    org: OrgContext,
+    clock: Clock,
+    user_id: str,
+    args: tuple[str, ...] | list[str],
+) -> Content:
+    """The whole exchange for platforms that answer once (Teams): refusal, usage or card."""
+    if not is_manager(org, user_id):
+        return (REFUSAL,)
+    try:
+        period, team = check_args(org, clock, args)
+    except ValueError as exc:
+        return (str(exc),)
+    return roi_card(
+        await report_json(engine=engine, org=org, clock=clock, period=period, team=team)
+    )
