@@ -68,7 +68,7 @@ async def run_demo(out: TextIO | None = None, *, temp_root: Path | None = None) 
     except DemoUnavailable as exc:
         print(f"crosstalk demo: {exc}", file=sys.stderr)
         return 2
-    from bot import demo_report, demo_scenario, demo_snapshot, demo_story
+    from bot import demo_extras, demo_report, demo_scenario, demo_snapshot, demo_story
     from tests.fakes.harness import Server
     from tests.fakes.org import ORG_TOML
 
@@ -84,6 +84,8 @@ async def run_demo(out: TextIO | None = None, *, temp_root: Path | None = None) 
             server.slack.set_now(lambda: clock.now().timestamp())
             demo_story.seed_people(server)
             await demo_scenario.play(demo_story.Story(server, clock, start))
+            extras = await demo_extras.roi_section(server)
+            extras += demo_extras.digest_section(server)
             snapshot = demo_snapshot.collect(
                 engine=server.runtime.engine,
                 org_id=server.runtime.org.org_id,
@@ -94,7 +96,7 @@ async def run_demo(out: TextIO | None = None, *, temp_root: Path | None = None) 
                 database=f"{database} (SQLite, kept for you to explore)",
                 listening=LISTENING,
             )
-    lines = demo_report.render(snapshot)
+    lines = demo_report.render(snapshot) + extras
     lines.append(f"Done in {time.perf_counter() - began:.1f} s of wall-clock time.")
     out.write("\n".join(lines) + "\n")
     out.flush()
