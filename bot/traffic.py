@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 QUIET = 0.005  # seconds without a request that count as a pause in the traffic
-PATIENCE = 0.5  # longest wait for a pause before a worker step goes ahead anyway
+PATIENCE = 1.0  # longest wait for a pause before a worker step goes ahead anyway
 
 
 class Traffic:

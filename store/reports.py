@@ -26,6 +26,7 @@ from sqlalchemy import (
     func,
     or_,
     select,
+    text,
     true,
 )
 from sqlmodel import Session, SQLModel
@@ -47,6 +48,14 @@ F, B, IT = FLAGS.c, BROADCASTS.c, INTERPS.c
 CLOSED_AFTER = timedelta(days=7)  # METRICS C6: "flags older than 7 days"
 
 Row = dict[str, Any]
+
+
+def begin_report(session: Session) -> None:
+    """A report is a dozen short aggregate queries whose estimated costs (correlated
+    subqueries) make PostgreSQL JIT-compile each one, which takes longer than running
+    it; this transaction does without."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL jit = off"))
 
 
 @dataclass(frozen=True)
@@ -100,59 +109,31 @@ def human_reply() -> ColumnElement[bool]:
 def flag_summary(
     session: Session, s: Scope, linked_topics: Sequence[str], team_ids: Sequence[int]
 ) -> Row:
-    """Counts over the scope's flags: everything METRICS divides by "flags". The inner
-    query makes one row per flag (its broadcasts joined once, each subquery run once),
-    the outer one adds them up. `linked_topics` are the objectives' topics; `team_ids`
-    the teams that count as flagging teams (the active ones)."""
-
-    def flag(cond: ColumnElement[bool]) -> ColumnElement[Any]:
-        return case((cond, 1), else_=0)
-
-    def any_of(cond: ColumnElement[bool]) -> ColumnElement[Any]:
-        return func.coalesce(func.max(flag(cond)), 0)
-
+    """Counts over the scope's flags in one pass: everything METRICS divides by "flags".
+    `linked_topics` are the objectives' topics; `team_ids` the teams that count as flagging
+    teams (the active ones)."""
+    # The cross-team first response is kept on the broadcast from the live, human,
+    # cross-team replies in its thread (bot.handlers.timing); a reply implies a post.
+    answered = exists().where(B.flag_id == F.id, B.cross_first_response_at.is_not(None))
+    posted = exists().where(B.flag_id == F.id, B.posted_at.is_not(None))
     closed = or_(F.status == "resolved", exists().where(OUTCOMES.c.flag_id == F.id))
-    per = (
-        select(
-            F.status,
-            F.crm_ref,
-            F.is_public,
-            F.sentiment,
-            F.flagger_team_id,
-            flag(F.flagged_at < s.as_of - CLOSED_AFTER).label("older"),
-            flag(closed).label("closed"),
-            flag(or_(F.crm_ref.is_not(None), _topics(F.id, linked_topics))).label("linked"),
-            any_of(B.posted_at.is_not(None)).label("posted"),
-            # The cross-team first response is kept on the broadcast from the live,
-            # human, cross-team replies in its thread (bot.handlers.timing).
-            any_of(B.cross_first_response_at.is_not(None)).label("answered"),
-        )
-        .select_from(FLAGS.outerjoin(BROADCASTS, B.flag_id == F.id))
-        .where(*flag_where(s))
-        .group_by(F.id)
-        .subquery("per_flag")
-    )
-    p = per.c
-
-    def total(column: Any) -> ColumnElement[Any]:
-        return func.coalesce(func.sum(column), 0)
-
-    teams = case((p.flagger_team_id.in_(team_ids), p.flagger_team_id))
+    older = F.flagged_at < s.as_of - CLOSED_AFTER
+    teams = case((F.flagger_team_id.in_(team_ids), F.flagger_team_id))
     stmt = select(
         func.count().label("flags"),
-        total(p.answered).label("answered"),
-        count_if(p.status == "resolved").label("resolved"),
-        count_if(p.crm_ref.is_not(None)).label("crm"),
-        count_if(p.is_public.is_(true())).label("public"),
-        count_if(p.sentiment == "positive").label("positive"),
-        count_if(p.sentiment == "neutral").label("neutral"),
-        count_if(p.sentiment == "negative").label("negative"),
-        total(p.posted).label("broadcast"),
-        total(p.older).label("older"),
-        total(p.older * p.closed).label("older_closed"),
-        total(p.linked).label("linked"),
+        count_if(answered).label("answered"),
+        count_if(F.status == "resolved").label("resolved"),
+        count_if(F.crm_ref.is_not(None)).label("crm"),
+        count_if(F.is_public.is_(true())).label("public"),
+        count_if(F.sentiment == "positive").label("positive"),
+        count_if(F.sentiment == "neutral").label("neutral"),
+        count_if(F.sentiment == "negative").label("negative"),
+        count_if(posted).label("broadcast"),
+        count_if(older).label("older"),
+        count_if(and_(older, closed)).label("older_closed"),
+        count_if(or_(F.crm_ref.is_not(None), _topics(F.id, linked_topics))).label("linked"),
         func.count(teams.distinct()).label("flagging_teams"),
-    )
+    ).where(*flag_where(s))
     return {k: int(v) for k, v in session.execute(stmt).one()._mapping.items()}
 
 
@@ -191,7 +172,7 @@ def time_quantiles(
     session: Session, s: Scope, columns: Sequence[str] = TIME_COLUMNS
 ) -> dict[str, tuple[float | None, ...]]:
     """p50 and p90 of response times over the scope's broadcasts."""
-    base = _broadcasts(s, *(B[c] for c in columns)).subquery()
+    base = _broadcasts(s, *(B[c] for c in columns))
     return percentiles(session, base, columns).get(None, dict.fromkeys(columns, (None, None)))
 
 
@@ -199,12 +180,12 @@ def ttr_quantiles(session: Session, s: Scope) -> dict[str, tuple[float | None, .
     """p50 and p90 of the time to resolution, one value per flag however many teams it
     reached."""
     columns = ("ttr_seconds", "ttr_business_seconds")
-    base = select(F.ttr_seconds, F.ttr_business_seconds).where(*flag_where(s)).subquery()
+    base = select(F.ttr_seconds, F.ttr_business_seconds).where(*flag_where(s))
     return percentiles(session, base, columns).get(None, dict.fromkeys(columns, (None, None)))
 
 
 def team_ttfr(session: Session, s: Scope) -> dict[int, tuple[float | None, ...]]:
-    base = _broadcasts(s, B.team_id, B.ttfr_seconds).subquery()
+    base = _broadcasts(s, B.team_id, B.ttfr_seconds)
     rows = percentiles(session, base, ("ttfr_seconds",), group="team_id")
     return {int(k): v["ttfr_seconds"] for k, v in rows.items()}
 

@@ -74,7 +74,7 @@ def _ranked(
 
 def percentiles(
     session: Session,
-    base: Subquery,
+    source: Select[Any],
     columns: Sequence[str],
     *,
     group: str | None = None,
@@ -83,6 +83,7 @@ def percentiles(
     """{group value (None without `group`): {column: (value at each q, None if no values)}}.
     NULLs are left out, as by percentile_cont."""
     build = _postgres if session.get_bind().dialect.name == "postgresql" else _ranked
+    base = source.subquery("base")
     out: dict[Any, dict[str, Quantiles]] = {}
     width = len(qs)
     for row in session.execute(build(base, columns, group, qs)).all():

@@ -41,6 +41,7 @@ from store.reports import (
     Row,
     Scope,
     TeamInfo,
+    begin_report,
     org_teams,
     ratings,
     team_ttfr,
@@ -129,6 +130,7 @@ def build_report(
             known = ", ".join(org.config.team_keys)
             raise ValueError(f"{team!r} is not a team (teams: {known}).\n{USAGE}")
     with Session(engine) as session:
+        begin_report(session)
         ctx = ReportContext(
             session, org.config, org.org_id, tuple(org_teams(session, org.org_id)), clock.now()
         )

@@ -345,19 +345,10 @@ def twenty(data: Data, flags: int = 20) -> None:
     16-20 from private channels. 1-8 resolved after 1..8 days. CRM refs on 1-3, topic
     "billing" on 1, 4 and 5. Twenty flags in the 28 days before, by UA1, untouched.
     UA1 and UB2 are also listed by a user group: still one member each."""
-    with data.session as session:
-        for person, team in (("UA1", "alpha"), ("UB2", "beta")):
-            tid = data.ids.team_ids[team]
-            session.add(
-                Member(
-                    org_id=data.ids.org_id,
-                    team_id=tid,
-                    platform="slack",
-                    user_id=person,
-                    source="usergroup",
-                )
-            )
-        session.commit()
+    for person, team in (("UA1", "alpha"), ("UB2", "beta")):
+        team_id = data.ids.team_ids[team]
+        listed = {"platform": "slack", "user_id": person, "source": "usergroup"}
+        data.session.add(Member(org_id=data.ids.org_id, team_id=team_id, **listed))
     for i in range(20):
         data.flag(utc(2026, 9, 3, 10) + timedelta(days=i), "UA1", public=False)
     for n in range(1, flags + 1):
