@@ -4,8 +4,8 @@ The request handlers and the worker share the server's event loop, and the worke
 steps (a flag, a card) hold it for milliseconds at a time. While platform requests keep
 arriving, each worker step first waits for a quiet moment, so acks are not queued behind
 background work (Slack retries an event it has no answer to within 3 s). A step never
-waits longer than `patience` after the previous one, so a steady stream of requests slows
-the queues down but cannot stop them.
+waits longer than `patience` (after the previous step), so a steady stream of requests
+slows the queues down but cannot stop them.
 """
 
 from __future__ import annotations
@@ -39,18 +39,17 @@ class Traffic:
 
     async def turn(self) -> None:
         """Before one worker step: return at the next pause in the traffic, or once
-        `patience` has passed since the last step. Waiters queue on a lock, so only one
-        of them polls the clock however many events are waiting."""
+        `patience` has passed since this call or the last step, whichever is later.
+        Waiters queue on a lock, so only one of them polls however many are waiting."""
         loop = asyncio.get_running_loop()
+        called = loop.time()
         async with self._turns:
+            deadline = max(called, self._last_step) + self.patience
             while True:
                 now = loop.time()
                 idle = now - self._last_request
-                if self.in_flight == 0 and idle >= self.quiet:
-                    break
-                waited = now - self._last_step
-                if waited >= self.patience:
+                if (self.in_flight == 0 and idle >= self.quiet) or now >= deadline:
                     break
                 pause = self.quiet if self.in_flight else self.quiet - idle
-                await asyncio.sleep(min(pause, self.patience - waited))
+                await asyncio.sleep(min(pause, deadline - now))
             self._last_step = loop.time()
