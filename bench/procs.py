@@ -21,11 +21,11 @@ from sqlalchemy import func
 from sqlmodel import col, select
 
 from bench.stream import CustomerMessage, Thread
+from bot.demo.org import CHANNELS, USERS
+from bot.demo.standins.harness import Server
+from bot.demo.standins.slack_api import FakeSlack
+from bot.demo.standins.slack_requests import DEFAULT_SIGNING_SECRET
 from store.models import Broadcast, Flag, InboxEvent, Interpretation, OutboxMessage
-from tests.fakes.harness import Server
-from tests.fakes.org import CHANNELS, USERS
-from tests.fakes.slack_api import FakeSlack
-from tests.fakes.slack_requests import DEFAULT_SIGNING_SECRET
 
 Commands = dict[str, Callable[[Any], Awaitable[Any]]]
 

@@ -5,7 +5,7 @@
 
 Generates 100k flags, their broadcasts (1-2 teams each), 300k interpretations, outcomes,
 ratings and topics over 20 teams and the year before "now", bulk-inserted (COPY on
-PostgreSQL, executemany on SQLite); then times the whole report (bot.handlers.roi) for
+PostgreSQL, executemany on SQLite); then times the whole report (bot.handlers.roi.report) for
 30d, 90d and 30d for one team, the median of a few runs, beside the minimal SQL for the
 same window (the flag count and the TTFR p50/p90) as the baseline; and, for information,
 `/roi` with no period, whose maturity score has its own 28-day windows. The aims are
@@ -39,7 +39,7 @@ from sqlalchemy.engine import Engine
 from bench.slack_events import database
 from bot.core.clock import FakeClock
 from bot.handlers.context import OrgContext
-from bot.handlers.roi import roi_report
+from bot.handlers.roi.report import roi_report
 from config.load import parse_config
 from store.db import make_engine, session_scope, upgrade
 from store.orgs import sync_org

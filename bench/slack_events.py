@@ -32,8 +32,8 @@ from sqlalchemy.engine import make_url
 
 from bench import procs
 from bench.stream import Stream, Thread, customer_messages, resign
+from bot.demo.standins.slack_requests import SignedRequest
 from store.db import make_engine
-from tests.fakes.slack_requests import SignedRequest
 
 P99_AIM = 1.5
 THROUGHPUT_AIM = 0.7

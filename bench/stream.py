@@ -12,10 +12,10 @@ import random
 import time
 from dataclasses import dataclass
 
+from bot.demo.org import ORG_TOML
+from bot.demo.standins import slack_requests as sr
+from bot.demo.standins.slack_requests import SignedRequest
 from config.load import parse_config
-from tests.fakes import slack_requests as sr
-from tests.fakes.org import ORG_TOML
-from tests.fakes.slack_requests import SignedRequest
 
 TEAM = "T0001"
 CUSTOMER_CHANNELS = ("C0CUSTOMERS", "C0SHARED")

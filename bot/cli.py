@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 import gc
-import ipaddress
 import logging
 import sys
 from collections.abc import Sequence
 
+from bot.core.clock import Clock, clock_from
 from config.load import ConfigError, load_config
 from config.settings import Settings
 
@@ -58,7 +58,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _serve(args: argparse.Namespace, settings: Settings) -> int:
+def _serve(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
     from aiohttp import web
 
     from bot.app import StartupRefused, create_app
@@ -66,7 +66,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
     config = load_config(settings.config_path)
     try:
-        runtime = build_runtime(settings, config)
+        runtime = build_runtime(settings, config, clock=clock)
     except StoreNotReady as exc:
         print(f"crosstalk: {exc}", file=sys.stderr)
         return 2
@@ -84,12 +84,12 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _digest(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.handlers.digest_cli import digest_command
+def _digest(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
+    from bot.handlers.digest.cli import digest_command
     from bot.runtime import StoreNotReady, build_runtime
 
     try:
-        runtime = build_runtime(settings, load_config(settings.config_path))
+        runtime = build_runtime(settings, load_config(settings.config_path), clock=clock)
     except StoreNotReady as exc:
         print(f"crosstalk: {exc}", file=sys.stderr)
         return 2
@@ -101,15 +101,15 @@ def _digest(args: argparse.Namespace, settings: Settings) -> int:
         runtime.engine.dispose()
 
 
-def _roi(args: argparse.Namespace, settings: Settings) -> int:
+def _roi(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
     import json
 
-    from bot.handlers.roi import roi_report
-    from bot.handlers.roi_view import roi_text
+    from bot.handlers.roi.report import roi_report
+    from bot.handlers.roi.view import roi_text
     from bot.runtime import StoreNotReady, build_runtime
 
     try:
-        runtime = build_runtime(settings, load_config(settings.config_path))
+        runtime = build_runtime(settings, load_config(settings.config_path), clock=clock)
     except StoreNotReady as exc:
         print(f"crosstalk: {exc}", file=sys.stderr)
         return 2
@@ -131,28 +131,22 @@ def _roi(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> int:
+    """`clock`: the time every command works on (tests pass a fake one); by default the
+    system's, or the one `CROSSTALK_CLOCK_START` sets."""
     args = _parser().parse_args(argv)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     settings = _settings()
+    clock = clock or clock_from(settings.clock_start)
     try:
         if args.command == "serve":
-            return _serve(args, settings)
+            return _serve(args, settings, clock)
         if args.command == "demo":
             import asyncio
 
-            from bot.demo import run_demo
+            from bot.demo.run import run_demo
 
             logging.getLogger().setLevel(logging.WARNING)  # the report is the output
             return asyncio.run(run_demo())
@@ -176,9 +170,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"crosstalk: wrote {args.out}")
             return 0
         if args.command == "roi":
-            return _roi(args, settings)
+            return _roi(args, settings, clock)
         if args.command == "digest":
-            return _digest(args, settings)
+            return _digest(args, settings, clock)
         if args.command == "db":
             from store.db import make_engine, upgrade
 

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.core.clock import Clock, SystemClock
 from bot.core.events import Event, event_kind, to_json
 from bot.handlers.context import Gateways, OrgContext
-from bot.worker import Worker
+from bot.outbox.worker import Worker
 from config.schema import CrosstalkConfig
 from config.settings import Settings
 from store.db import is_up_to_date, make_engine, session_scope, upgrade

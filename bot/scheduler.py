@@ -30,7 +30,8 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import inspect
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.handlers import digest, nudge
+from bot.handlers import nudge
+from bot.handlers.digest import plan as digest
 from bot.runtime import Runtime
 from store.db import make_engine
 

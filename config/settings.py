@@ -5,6 +5,8 @@ Built once by the CLI and passed down; nothing reads the environment at import t
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -44,6 +46,10 @@ class Settings(BaseSettings):
     teams_graph_url: str = Field(
         default="https://graph.microsoft.com/v1.0/", validation_alias="CROSSTALK_TEAMS_GRAPH_URL"
     )
+
+    # Tests and demos only: the process clock starts at this instant (ISO 8601, with its
+    # zone) and runs at the real pace, so a subprocess shares its test's calendar.
+    clock_start: datetime | None = Field(default=None, validation_alias="CROSSTALK_CLOCK_START")
 
     @property
     def slack_enabled(self) -> bool:

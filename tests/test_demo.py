@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import create_engine, text
 
-from bot.demo import DemoUnavailable, run_demo, use_source_checkout
-from bot.demo_scenario import scenario_start
+from bot.demo.run import run_demo
+from bot.demo.scenario import scenario_start
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -170,11 +170,6 @@ def test_the_story_is_set_in_a_past_business_week(days_ago: int) -> None:
     assert start.weekday() == 0 and (start.hour, start.minute) == (9, 0)
     assert start.date() + timedelta(days=1) < today  # Tuesday's end of the story is past
     assert (today - start.date()).days <= 8
-
-
-def test_without_a_source_checkout_the_demo_says_so(tmp_path: Path) -> None:
-    with pytest.raises(DemoUnavailable, match="needs a source checkout"):
-        use_source_checkout(tmp_path)
 
 
 def test_crosstalk_demo_exits_zero_from_the_repo_root(tmp_path: Path) -> None:

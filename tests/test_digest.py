@@ -23,7 +23,10 @@ from sqlmodel import select
 from bot.cli import main
 from bot.core.clock import FakeClock
 from bot.core.timecalc import iso_week_bounds
-from bot.handlers import chart, digest
+from bot.demo.org import ORG_TOML
+from bot.demo.standins.harness import Server
+from bot.handlers.digest import chart
+from bot.handlers.digest import plan as digest
 from store.models import OutboxMessage
 from tests.fakes.core_loop import (
     T,
@@ -35,8 +38,6 @@ from tests.fakes.core_loop import (
     flag_by_reaction,
     reply,
 )
-from tests.fakes.harness import Server
-from tests.fakes.org import ORG_TOML
 from tests.test_scheduler import seed_broadcast
 
 BILLING_AND_PRODUCT = "I was charged twice and the dashboard export fails"
@@ -304,14 +305,17 @@ async def test_cli_dry_run_prints_and_send_is_once(
     async with Server(cli_env, clock=clock) as server:
         await week_47(server)
 
-        assert main(["digest", "--week", "2026-W47", "--team", "billing", "--dry-run"]) == 0
+        assert (
+            main(["digest", "--week", "2026-W47", "--team", "billing", "--dry-run"], clock=clock)
+            == 0
+        )
         out = capsys.readouterr().out
         assert out.startswith("📰 Weekly digest — Billing, 2026-W47\n")
         assert "2 flags routed to Billing (1 answered, 1 waiting)" in out
         assert "  • “Please refund the invoice” <https://acme.slack.com/archives/" in out
         assert server.query(select(OutboxMessage).where(OutboxMessage.kind == "digest")) == []
 
-        assert main(["digest", "--week", "2026-W47", "--team", "legal"]) == 0
+        assert main(["digest", "--week", "2026-W47", "--team", "legal"], clock=clock) == 0
         assert capsys.readouterr().out.strip() == "Legal, 2026-W47: a quiet week, nothing to send"
 
         # The scheduler sends first; a later --send is a no-op that says so.
@@ -320,9 +324,13 @@ async def test_cli_dry_run_prints_and_send_is_once(
         digest.run_due(engine=run.engine, org=run.org, clock=clock)
         await server.settle()
         key = f"digest:{run.org.org_id}:billing:2026-W47"
-        assert main(["digest", "--week", "2026-w47", "--team", "billing", "--send"]) == 0
+        assert (
+            main(["digest", "--week", "2026-w47", "--team", "billing", "--send"], clock=clock) == 0
+        )
         assert capsys.readouterr().out.strip() == f"already sent or queued, not again: {key}"
-        assert main(["digest", "--week", "2026-W47", "--team", "product", "--send"]) == 0
+        assert (
+            main(["digest", "--week", "2026-W47", "--team", "product", "--send"], clock=clock) == 0
+        )
         out = capsys.readouterr().out
         assert f"queued digest:{run.org.org_id}:product:2026-W47" in out
         await server.settle()
@@ -337,25 +345,22 @@ async def test_cli_dry_run_prints_and_send_is_once(
 
 
 async def test_cli_refuses_bad_arguments(cli_env: str, capsys: pytest.CaptureFixture[str]) -> None:
-    async with Server(cli_env):
-        assert main(["digest", "--team", "nosuch"]) == 2
+    clock = FakeClock(FRIDAY)
+    async with Server(cli_env, clock=clock):
+        assert main(["digest", "--team", "nosuch"], clock=clock) == 2
         assert "unknown team 'nosuch'; use one of success, billing" in capsys.readouterr().err
-        assert main(["digest", "--week", "2026-W54"]) == 2
+        assert main(["digest", "--week", "2026-W54"], clock=clock) == 2
         assert "2026 has no week 54" in capsys.readouterr().err
-        assert main(["digest", "--week", "last week"]) == 2
+        assert main(["digest", "--week", "last week"], clock=clock) == 2
         assert "is not an ISO week" in capsys.readouterr().err
         with pytest.raises(SystemExit):
-            main(["digest", "--dry-run", "--send"])
+            main(["digest", "--dry-run", "--send"], clock=clock)
 
 
 async def test_cli_defaults_to_the_last_complete_week(
     cli_env: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    async with Server(cli_env):
-        assert main(["digest", "--team", "legal"]) == 0
-    from zoneinfo import ZoneInfo
-
-    from bot.handlers.digest_time import week_before
-
-    expected = week_before(datetime.now(UTC), ZoneInfo("Europe/London"))
-    assert capsys.readouterr().out.strip() == f"Legal, {expected}: a quiet week, nothing to send"
+    clock = FakeClock(FRIDAY)  # Friday of 2026-W47: the last complete week is W46
+    async with Server(cli_env, clock=clock):
+        assert main(["digest", "--team", "legal"], clock=clock) == 0
+    assert capsys.readouterr().out.strip() == "Legal, 2026-W46: a quiet week, nothing to send"

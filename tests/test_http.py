@@ -9,11 +9,11 @@ import time
 import pytest
 from sqlmodel import func, select
 
+from bot.demo.standins import slack_requests as sr
+from bot.demo.standins.harness import Server
+from bot.demo.standins.slack_requests import DEFAULT_SIGNING_SECRET, SignedRequest, sign
 from store.db import make_engine
 from store.models import Broadcast, Flag, InboxEvent, OutboxMessage
-from tests.fakes import slack_requests as sr
-from tests.fakes.harness import Server
-from tests.fakes.slack_requests import DEFAULT_SIGNING_SECRET, SignedRequest, sign
 
 CUSTOMERS = "C0CUSTOMERS"
 

@@ -14,6 +14,8 @@ from datetime import UTC, datetime, timedelta
 from sqlmodel import select
 
 from bot.core.clock import FakeClock
+from bot.demo.org import ORG_TOML
+from bot.demo.standins.harness import Server
 from bot.handlers import nudge
 from store.models import OutboxMessage
 from tests.fakes.core_loop import (
@@ -28,8 +30,6 @@ from tests.fakes.core_loop import (
     reply,
     thread,
 )
-from tests.fakes.harness import Server
-from tests.fakes.org import ORG_TOML
 
 REFUND = "Please refund the invoice"  # billing only
 MONDAY = datetime(2026, 11, 23, tzinfo=UTC)

@@ -15,10 +15,10 @@ import pytest
 from sqlmodel import Session, col, select
 
 from bot.core.clock import FakeClock
+from bot.demo.org import ORG_TOML
+from bot.demo.standins import slack_requests as sr
+from bot.demo.standins.harness import Server, sqlite_url
 from store.models import Flag, Org, OutboxMessage, Outcome
-from tests.fakes import slack_requests as sr
-from tests.fakes.harness import Server, sqlite_url
-from tests.fakes.org import ORG_TOML
 
 CUSTOMERS = "C0CUSTOMERS"
 TOKEN = "test-token"

@@ -13,12 +13,12 @@ from typing import Any
 from sqlmodel import col, select
 
 from bot.core.clock import FakeClock
+from bot.demo.org import ORG_TOML
+from bot.demo.standins import slack_requests as sr
+from bot.demo.standins.crm import FakeCrm
+from bot.demo.standins.harness import Server
+from bot.demo.standins.slack_requests import SignedRequest
 from store.models import Broadcast, Flag, InboxEvent, Outcome
-from tests.fakes import slack_requests as sr
-from tests.fakes.crm import FakeCrm
-from tests.fakes.harness import Server
-from tests.fakes.org import ORG_TOML
-from tests.fakes.slack_requests import SignedRequest
 
 CUSTOMERS = "C0CUSTOMERS"
 SECRET = "whsec-slack-flow"

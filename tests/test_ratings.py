@@ -10,10 +10,10 @@ from typing import Any
 
 from sqlmodel import col, select
 
+from bot.demo.standins import slack_requests as sr
+from bot.demo.standins.harness import Server
+from bot.demo.standins.slack_requests import SignedRequest
 from store.models import Flag, Rating
-from tests.fakes import slack_requests as sr
-from tests.fakes.harness import Server
-from tests.fakes.slack_requests import SignedRequest
 
 CUSTOMERS = "C0CUSTOMERS"
 

@@ -22,12 +22,12 @@ import pytest
 from sqlmodel import col, func, select
 
 from bot.core.clock import FakeClock
-from bot.worker import LEASE, Worker
+from bot.demo.standins import slack_requests as sr
+from bot.demo.standins.harness import Server
+from bot.demo.standins.slack_api import Call, FakeSlack
+from bot.demo.standins.slack_requests import DEFAULT_SIGNING_SECRET, SignedRequest
+from bot.outbox.worker import LEASE, Worker
 from store.models import Broadcast, Flag, FlagFlagger, InboxEvent, OutboxMessage
-from tests.fakes import slack_requests as sr
-from tests.fakes.harness import Server
-from tests.fakes.slack_api import Call, FakeSlack
-from tests.fakes.slack_requests import DEFAULT_SIGNING_SECRET, SignedRequest
 
 CUSTOMERS = "C0CUSTOMERS"
 ONE_TEAM = "Please refund the invoice, you charged me twice."  # billing
@@ -178,18 +178,26 @@ async def test_rate_limit_waits_for_retry_after_then_posts_once(db_url: str) -> 
         assert card_row(server, "C0BILLING").attempts == 2
 
 
-async def test_rate_limit_on_the_wall_clock(db_url: str) -> None:
-    """The running worker (system clock) wakes for the retry itself: no post before
-    Retry-After has elapsed, measured from FakeSlack's arrival stamps."""
-    async with Server(db_url) as server:
-        server.slack.fail_next("chat.postMessage", status=429, retry_after=1)
+async def test_the_running_worker_wakes_for_the_retry_itself(db_url: str) -> None:
+    """The running worker sleeps until the retry is due by its clock, not until a poll or
+    a new event: it posts once the clock passes Retry-After, and not before."""
+    server = Server(db_url)
+    clock = server.clock = fake_clock(server)
+    async with server:
+        worker = server.runtime.worker
+        worker.poll = 30.0  # no routine sweep during the test: only the due retry wakes it
+        # Retry-After beyond the first back-off (at most 1.2 s), so it decides the wait.
+        server.slack.fail_next("chat.postMessage", status=429, retry_after=2)
         await flag_one(server)
-        await server.slack.wait_for("chat.postMessage", 2, within=5)  # the notice and the card
+        await server.slack.wait_for("chat.postMessage", 1)  # the notice
+        await server.slack.wait_for("chat.postMessage", 1, ok=False)  # the card's 429
+        row = card_row(server, "C0BILLING")
+        assert worker._idle_wait() == (row.next_attempt_at - clock.now()).total_seconds() == 2.0
+        assert [c.status for c in posts_to(server.slack, "C0BILLING")] == [429]
+        clock.set(row.next_attempt_at)
+        await server.slack.wait_for("chat.postMessage", 2)
         await server.settle()
-        limited, posted = posts_to(server.slack, "C0BILLING")
-        assert (limited.status, posted.status) == (429, 200)
-        spacing = posted.at - limited.at
-        assert 1.0 <= spacing < 1.6, spacing
+        assert [c.status for c in posts_to(server.slack, "C0BILLING")] == [429, 200]
         assert_each_card_once(server)
 
 

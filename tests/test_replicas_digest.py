@@ -28,15 +28,15 @@ import pytest
 from sqlmodel import Session, col, func, select
 
 from bot.core.timecalc import iso_week_bounds
-from bot.handlers.digest_time import WeeklyTime, last_send, week_before
+from bot.demo.org import CHANNELS, USERS
+from bot.demo.standins.slack_api import FakeSlack
+from bot.demo.standins.slack_requests import DEFAULT_SIGNING_SECRET
+from bot.handlers.digest.weeks import WeeklyTime, last_send, week_before
 from config.load import parse_config
 from store.db import make_engine, upgrade
 from store.models import OutboxMessage
 from store.orgs import sync_org
 from tests.fakes.core_loop import all_text
-from tests.fakes.org import CHANNELS, USERS
-from tests.fakes.slack_api import FakeSlack
-from tests.fakes.slack_requests import DEFAULT_SIGNING_SECRET
 from tests.test_scheduler import seed_broadcast
 
 ROOT = Path(__file__).resolve().parent.parent

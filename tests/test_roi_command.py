@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from tests.fakes import slack_requests as rq
-from tests.fakes.harness import Server
-from tests.fakes.org import ORG_TOML
+from bot.demo.org import ORG_TOML
+from bot.demo.standins import slack_requests as rq
+from bot.demo.standins.harness import Server
 
 STABLE_KEYS = {
     "org",

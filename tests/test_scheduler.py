@@ -23,13 +23,13 @@ from sqlmodel import Session
 
 from bot.core.clock import FakeClock
 from bot.core.timecalc import iso_week_bounds
-from bot.handlers import digest
-from bot.handlers.digest_time import WeeklyTime, last_send, local_instant, next_send, week_before
+from bot.demo.standins.harness import Server
+from bot.handlers.digest import plan as digest
+from bot.handlers.digest.weeks import WeeklyTime, last_send, local_instant, next_send, week_before
 from bot.scheduler import JOBS, TABLE
 from store.models import Broadcast, Flag, FlagTopic
 from store.orgs import OrgIds
 from tests.fakes.core_loop import all_text
-from tests.fakes.harness import Server
 
 LONDON, NEW_YORK = ZoneInfo("Europe/London"), ZoneInfo("America/New_York")
 MON_0900 = WeeklyTime.parse("mon 09:00")

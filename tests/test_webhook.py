@@ -20,12 +20,12 @@ import pytest
 from sqlmodel import col, select
 
 from bot.core.clock import FakeClock
+from bot.demo.org import ORG_TOML
+from bot.demo.standins import slack_requests as sr
+from bot.demo.standins.crm import FakeCrm
+from bot.demo.standins.harness import Server
 from bot.handlers.webhook import retry_after
 from store.models import Flag, OutboxMessage
-from tests.fakes import slack_requests as sr
-from tests.fakes.crm import FakeCrm
-from tests.fakes.harness import Server
-from tests.fakes.org import ORG_TOML
 
 SECRET = "whsec-7f3a9c1e5b"
 CUSTOMERS = "C0CUSTOMERS"

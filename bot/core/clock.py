@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -13,6 +15,26 @@ class Clock(Protocol):
 class SystemClock:
     def now(self) -> datetime:
         return datetime.now(UTC)
+
+
+class OffsetClock:
+    """Time that starts at `start` and runs at the real pace: a process started by a test
+    (`crosstalk serve` with `CROSSTALK_CLOCK_START`) lives on the test's calendar, on any date."""
+
+    def __init__(self, start: datetime, monotonic: Callable[[], float] = time.monotonic) -> None:
+        if start.tzinfo is None:
+            raise ValueError("OffsetClock needs a timezone-aware start")
+        self._start = start
+        self._monotonic = monotonic
+        self._origin = monotonic()
+
+    def now(self) -> datetime:
+        return self._start + timedelta(seconds=self._monotonic() - self._origin)
+
+
+def clock_from(start: datetime | None) -> Clock:
+    """The process clock: the system's, or one set to start at `start`."""
+    return SystemClock() if start is None else OffsetClock(start.astimezone(UTC))
 
 
 class FakeClock:

@@ -30,8 +30,8 @@ from bot.core.refs import ChannelRef, MessageRef, Platform, UserRef
 from bot.core.timecalc import BusinessHours, add_business_seconds, business_seconds, format_duration
 from bot.handlers.cards import localize
 from bot.handlers.context import Gateways, OrgContext
-from bot.handlers.digest import user_platform
-from bot.handlers.digest_send import post_once, send_to
+from bot.handlers.digest.plan import user_platform
+from bot.handlers.digest.send import post_once, send_to
 from store.db import session_scope
 from store.models import Broadcast, Flag, OutboxMessage, Team
 from store.queue import enqueue_outbox
@@ -153,7 +153,7 @@ def reminder_text(team: Team, waited: float) -> RichText:
 async def deliver_nudge(
     row: OutboxMessage, engine: Engine, org: OrgContext, gws: Gateways, clock: Clock
 ) -> str:
-    from bot.handlers.deliver import SKIP  # deliver.py imports this module for DELIVERERS
+    from bot.outbox.deliver import SKIP  # deliver.py imports this module for DELIVERERS
 
     with session_scope(engine) as session:
         b = session.get(Broadcast, row.subject_id)
@@ -203,7 +203,7 @@ def escalation_card(
 async def deliver_escalation(
     row: OutboxMessage, engine: Engine, org: OrgContext, gws: Gateways, clock: Clock
 ) -> str:
-    from bot.handlers.deliver import SKIP  # deliver.py imports this module for DELIVERERS
+    from bot.outbox.deliver import SKIP  # deliver.py imports this module for DELIVERERS
 
     with session_scope(engine) as session:
         b = session.get(Broadcast, row.subject_id)

@@ -90,7 +90,7 @@ async def deliver_notice_update(
     row: OutboxMessage, engine: Engine, org: OrgContext, gws: Gateways, clock: Clock
 ) -> str:
     """Redraw the flag's notice where it was posted (its thread reply, or the DM)."""
-    from bot.handlers.deliver import SKIP  # deliver.py imports this module for DELIVERERS
+    from bot.outbox.deliver import SKIP  # deliver.py imports this module for DELIVERERS
 
     with session_scope(engine) as session:
         notice = session.exec(

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from bot.demo.org import ORG_TOML
 from config.load import ConfigError, load_config, parse_config
 from config.settings import Settings
-from tests.fakes.org import ORG_TOML
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "config" / "crosstalk.example.toml"
 

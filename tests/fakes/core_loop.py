@@ -14,11 +14,11 @@ from typing import Any
 from sqlmodel import col, select
 
 from bot.core.clock import from_epoch
+from bot.demo.standins import slack_requests as sr
+from bot.demo.standins.harness import Server
+from bot.demo.standins.slack_api import FakeSlack
+from bot.demo.standins.slack_requests import SignedRequest
 from store.models import Broadcast, Flag, FlagFlagger, FlagTopic, Interpretation, Team
-from tests.fakes import slack_requests as sr
-from tests.fakes.harness import Server
-from tests.fakes.slack_api import FakeSlack
-from tests.fakes.slack_requests import SignedRequest
 
 CUSTOMERS = "C0CUSTOMERS"
 SHARED = "C0SHARED"

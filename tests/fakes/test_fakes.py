@@ -14,8 +14,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
-from tests.fakes import slack_requests as sr
-from tests.fakes.slack_api import FakeSlack
+from bot.demo.standins import slack_requests as sr
+from bot.demo.standins.slack_api import FakeSlack
 
 TOKEN = "xoxb-test"
 

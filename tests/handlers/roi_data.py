@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from bot.core.clock import FakeClock
 from bot.handlers.context import OrgContext
-from bot.handlers.roi import RoiReport, roi_report
+from bot.handlers.roi.report import RoiReport, roi_report
 from config.load import parse_config
 from store.db import make_engine, session_scope, upgrade
 from store.models import Broadcast, Flag, FlagTopic, Interpretation, Outcome, Rating

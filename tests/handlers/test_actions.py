@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from sqlmodel import select
 
+from bot.demo.standins.harness import Server
+from bot.demo.standins.slack_api import FakeSlack
 from store.models import RoutingFeedback
 from tests.fakes.core_loop import (
     T,
@@ -19,8 +21,6 @@ from tests.fakes.core_loop import (
     team_keys,
     the_flag,
 )
-from tests.fakes.harness import Server
-from tests.fakes.slack_api import FakeSlack
 
 ONE_TEAM = "Please refund the invoice"  # billing
 THREE_TEAMS = "You charged me twice and the export is broken."  # billing, product, engineering

@@ -7,8 +7,9 @@ from __future__ import annotations
 from sqlmodel import select
 
 from bot.core.clock import FakeClock
+from bot.demo.standins import slack_requests as sr
+from bot.demo.standins.harness import Server
 from store.models import Broadcast, Interpretation, OutboxMessage
-from tests.fakes import slack_requests as sr
 from tests.fakes.core_loop import (
     CUSTOMERS,
     T,
@@ -24,7 +25,6 @@ from tests.fakes.core_loop import (
     thread,
     ts,
 )
-from tests.fakes.harness import Server
 
 ONE_TEAM = "Please refund the invoice"  # billing (Europe/London, Mon-Fri 09:00-17:30)
 PRODUCT_ONLY = "the dashboard export fails"  # product (America/New_York, Mon-Fri 09:00-17:00)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from sqlmodel import select
 
+from bot.demo.org import ORG_TOML
+from bot.demo.standins.harness import Server
+from bot.demo.standins.slack_api import FakeSlack
 from store.models import Member, Team
 from store.orgs import teams_of
-from tests.fakes.harness import Server
-from tests.fakes.org import ORG_TOML
-from tests.fakes.slack_api import FakeSlack
 
 CONFIG = ORG_TOML.replace(
     'key = "legal"\nname = "Legal"\nslack_channel = "C0LEGAL"\nmembers = ["U0LEO"]',

@@ -14,8 +14,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from bot.core.clock import FakeClock
-from bot.handlers.periods import Period, parse_period
-from bot.handlers.roi_view import USAGE
+from bot.handlers.roi.periods import Period, parse_period
+from bot.handlers.roi.view import USAGE
 
 NOW = FakeClock(datetime(2026, 11, 21, 14, 0, tzinfo=UTC))  # a Saturday
 

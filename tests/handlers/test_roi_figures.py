@@ -19,10 +19,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.core.timecalc import BusinessHours, business_seconds, percentile
-from bot.handlers.maturity import Components, MaturityInputs, stage
+from bot.demo.org import ORG_TOML
+from bot.handlers.roi.maturity import Components, MaturityInputs, stage
 from store.models import Member
 from tests.conftest import PG_ENV, _pg_database
-from tests.fakes.org import ORG_TOML
 from tests.handlers.roi_data import Data, org_toml, team_toml, utc
 
 H = 3600.0

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from bot.demo.org import ORG_TOML
 from bot.handlers.route import Routing, route, with_override
 from config.load import parse_config
 from config.schema import CrosstalkConfig
-from tests.fakes.org import ORG_TOML
 
 TEAMS = """
 [org]

@@ -10,8 +10,8 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
 from bot.adapters.slack.render import message_args
-from bot.handlers import roi_command
-from bot.handlers.roi_view import roi_card
+from bot.handlers.roi import command as roi_command
+from bot.handlers.roi.view import roi_card
 from bot.runtime import Runtime
 
 log = logging.getLogger("crosstalk.slack")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from bot.core.cards import Content
 from bot.core.events import Command
-from bot.handlers import roi_command
+from bot.handlers.roi import command as roi_command
 from bot.runtime import Runtime
 
 REFUSAL = roi_command.REFUSAL

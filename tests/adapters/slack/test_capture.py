@@ -7,8 +7,11 @@ import json
 
 from sqlmodel import func, select
 
+from bot.demo.standins import slack_requests as sr
+from bot.demo.standins.harness import Server
+from bot.demo.standins.slack_api import FakeSlack
+from bot.demo.standins.slack_requests import SignedRequest
 from store.models import Broadcast, Flag, FlagFlagger, InboxEvent, OutboxMessage
-from tests.fakes import slack_requests as sr
 from tests.fakes.core_loop import (
     CUSTOMERS,
     SHARED,
@@ -32,9 +35,6 @@ from tests.fakes.core_loop import (
     topics,
     ts,
 )
-from tests.fakes.harness import Server
-from tests.fakes.slack_api import FakeSlack
-from tests.fakes.slack_requests import SignedRequest
 
 THREE_TEAMS = "You charged me twice and the export is broken."  # billing, product, engineering
 ONE_TEAM = "Please refund the invoice"  # billing

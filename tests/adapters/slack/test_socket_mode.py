@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from sqlmodel import select
 
+from bot.demo.standins import slack_requests as rq
+from bot.demo.standins.harness import Server
+from bot.demo.standins.slack_api import FakeSlack
+from bot.demo.standins.slack_socket import FakeSocketMode
 from store.models import Flag, InboxEvent
-from tests.fakes import slack_requests as rq
-from tests.fakes.harness import Server
-from tests.fakes.slack_api import FakeSlack
-from tests.fakes.slack_socket import FakeSocketMode
 
 
 async def test_socket_mode_flags_and_deduplicates(tmp_path: object) -> None:

@@ -19,7 +19,7 @@ from bot.core.events import (
     Reaction,
 )
 from bot.core.refs import ChannelRef, MessageRef, Platform, UserRef, WorkspaceRef
-from tests.fakes import slack_requests as sr
+from bot.demo.standins import slack_requests as sr
 
 S = Platform.SLACK
 WS = WorkspaceRef(S, "T0001")

@@ -13,12 +13,12 @@ from sqlmodel import func, select
 
 from bot.app import StartupRefused
 from bot.cli import main
+from bot.demo.standins import teams_activities as ta
+from bot.demo.standins.bot_connector import BotConnector
+from bot.demo.standins.harness import Server
+from bot.demo.standins.openid import OpenIdServer
 from store.models import ConversationRef, InboxEvent
 from tests.adapters.teams.test_teams_capture import seed
-from tests.fakes import teams_activities as ta
-from tests.fakes.bot_connector import BotConnector
-from tests.fakes.harness import Server
-from tests.fakes.openid import OpenIdServer
 
 BOT_TOKEN = "bot-token-from-entra"
 

@@ -9,10 +9,10 @@ import json
 
 from sqlmodel import func, select
 
+from bot.demo.standins import teams_activities as ta
+from bot.demo.standins.bot_connector import TENANT, BotConnector
+from bot.demo.standins.harness import Server
 from store.models import ConversationRef, Flag, FlagFlagger, InboxEvent
-from tests.fakes import teams_activities as ta
-from tests.fakes.bot_connector import TENANT, BotConnector
-from tests.fakes.harness import Server
 
 SAYS = "You charged me twice and the export is broken, I want a refund."
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from bot.demo.standins import teams_activities as ta
+from bot.demo.standins.bot_connector import BotConnector, Message
 from tests.adapters.teams.test_teams_capture import install, seed, teams_server
-from tests.fakes import teams_activities as ta
-from tests.fakes.bot_connector import BotConnector, Message
 
 
 async def ask(server: object, connector: BotConnector, text: str, user: str) -> Message:

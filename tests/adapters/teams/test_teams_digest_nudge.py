@@ -11,11 +11,12 @@ from datetime import UTC, datetime, timedelta
 from sqlmodel import select
 
 from bot.core.clock import FakeClock
-from bot.handlers import digest, nudge
+from bot.demo.standins import teams_activities as ta
+from bot.demo.standins.bot_connector import BotConnector
+from bot.handlers import nudge
+from bot.handlers.digest import plan as digest
 from store.models import Broadcast
 from tests.adapters.teams.test_teams_capture import install, seed, teams_server
-from tests.fakes import teams_activities as ta
-from tests.fakes.bot_connector import BotConnector
 
 FRIDAY = datetime(2026, 11, 20, 17, 0, tzinfo=UTC)
 MONDAY = datetime(2026, 11, 23, tzinfo=UTC)

@@ -11,12 +11,12 @@ import time
 
 from sqlmodel import select
 
+from bot.demo.standins import slack_requests as sr
+from bot.demo.standins import teams_activities as ta
+from bot.demo.standins.bot_connector import BotConnector, Message
+from bot.demo.standins.harness import Server
 from store.models import Broadcast, Flag, Interpretation
 from tests.adapters.teams.test_teams_capture import install, seed, teams_server
-from tests.fakes import slack_requests as sr
-from tests.fakes import teams_activities as ta
-from tests.fakes.bot_connector import BotConnector, Message
-from tests.fakes.harness import Server
 
 CUSTOMERS = "C0CUSTOMERS"
 

@@ -12,11 +12,11 @@ from sqlmodel import select
 from bot.core.clock import FakeClock
 from bot.core.gateway import Unsupported
 from bot.core.refs import ChannelRef, Platform, UserRef
+from bot.demo.standins import teams_activities as ta
+from bot.demo.standins.bot_connector import BotConnector
+from bot.demo.standins.harness import Server
 from store.models import Broadcast, OutboxMessage
 from tests.adapters.teams.test_teams_capture import install, seed
-from tests.fakes import teams_activities as ta
-from tests.fakes.bot_connector import BotConnector
-from tests.fakes.harness import Server
 
 
 def card_row(server: Server) -> OutboxMessage:

@@ -7,7 +7,7 @@ from bot.adapters.teams.gateway import is_channel
 from bot.core.cards import Button, Card, Link
 from bot.core.events import CardAction, Command, FlagRequest, RatingGiven
 from bot.core.refs import Platform, UserRef
-from tests.fakes import teams_activities as ta
+from bot.demo.standins import teams_activities as ta
 
 URL = "https://smba.trafficmanager.net/emea/"
 T = Platform.TEAMS

@@ -25,10 +25,10 @@ from bot.core.cards import Card
 from bot.core.clock import Clock
 from bot.core.timecalc import iso_week_bounds
 from bot.handlers.context import OrgContext
-from bot.handlers.digest_card import chart_points, org_card, team_card
-from bot.handlers.digest_data import is_quiet, org_week, team_topics, team_week
-from bot.handlers.digest_figures import TREND_WEEKS, OrgFigures, org_figures
-from bot.handlers.digest_time import WeeklyTime, last_send, local_instant, week_before
+from bot.handlers.digest.card import chart_points, org_card, team_card
+from bot.handlers.digest.data import is_quiet, org_week, team_topics, team_week
+from bot.handlers.digest.figures import TREND_WEEKS, OrgFigures, org_figures
+from bot.handlers.digest.weeks import WeeklyTime, last_send, local_instant, week_before
 from store.db import session_scope
 from store.models import OutboxMessage, Team
 from store.queue import enqueue_outbox

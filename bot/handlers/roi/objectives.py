@@ -13,9 +13,9 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.handlers.periods import Period
-from bot.handlers.roi_figures import ReportContext, attainment, business, maturity, ratio
-from bot.handlers.roi_report import ObjectiveProgress
+from bot.handlers.roi.figures import ReportContext, attainment, business, maturity, ratio
+from bot.handlers.roi.model import ObjectiveProgress
+from bot.handlers.roi.periods import Period
 from config.schema import ObjectiveConfig
 from store.reports import Scope, flag_counts, outcome_totals, ratings, time_quantiles
 

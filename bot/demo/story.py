@@ -16,10 +16,10 @@ from sqlmodel import col, select
 
 from bot.adapters.slack.forms import FLAG_FORM, INTERPRET_FORM
 from bot.core.clock import FakeClock
+from bot.demo.standins import slack_requests as sr
+from bot.demo.standins.harness import Server
+from bot.demo.standins.slack_requests import SignedRequest
 from store.models import Broadcast, Flag
-from tests.fakes import slack_requests as sr
-from tests.fakes.harness import Server
-from tests.fakes.slack_requests import SignedRequest
 
 WORKSPACE = "T0001"
 FEEDBACK = "C0CUSTOMERS"  # #customer-feedback: customers' messages, inside Acme

@@ -11,9 +11,9 @@ from sqlalchemy.engine import Engine
 from bot.core.cards import Content
 from bot.core.clock import Clock
 from bot.handlers.context import OrgContext
-from bot.handlers.periods import parse_period
-from bot.handlers.roi import roi_report
-from bot.handlers.roi_view import USAGE, roi_card
+from bot.handlers.roi.periods import parse_period
+from bot.handlers.roi.report import roi_report
+from bot.handlers.roi.view import USAGE, roi_card
 
 REFUSAL = "Only managers (config roi.managers) can see the /roi figures."
 

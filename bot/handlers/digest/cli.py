@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo
 
 from bot.core.timecalc import iso_week_bounds
 from bot.handlers.context import OrgContext
-from bot.handlers.digest import MANAGERS, Due, build, enqueue
-from bot.handlers.digest_card import card_text
-from bot.handlers.digest_time import week_before
+from bot.handlers.digest.card import card_text
+from bot.handlers.digest.plan import MANAGERS, Due, build, enqueue
+from bot.handlers.digest.weeks import week_before
 from bot.runtime import Runtime
 from store.db import session_scope
 

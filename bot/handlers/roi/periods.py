@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.core.clock import Clock
-from bot.handlers.roi_view import USAGE
+from bot.handlers.roi.view import USAGE
 
 DEFAULT = "30d"
 MATURITY_DAYS = 28  # METRICS "maturity score": the last 28 days unless a period is given

@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from bot.core.timecalc import BusinessHours, subtract_business_seconds
-from bot.handlers.maturity import MIN_FLAGS, SILOED_AT, Maturity, MaturityInputs, assess
-from bot.handlers.roi_report import Business
+from bot.handlers.roi.maturity import MIN_FLAGS, SILOED_AT, Maturity, MaturityInputs, assess
+from bot.handlers.roi.model import Business
 from config.schema import CrosstalkConfig
 from store import reports_network as net
 from store.reports import (

@@ -12,8 +12,8 @@ from typing import Any
 
 from botframework.connector.auth import AppCredentials, PasswordServiceClientCredentialFactory
 
-from tests.fakes.bot_connector import BOT_ID, TENANT
-from tests.fakes.org import ORG_TOML
+from bot.demo.org import ORG_TOML
+from bot.demo.standins.bot_connector import BOT_ID, TENANT
 
 JSONDict = dict[str, Any]
 APP_ID = BOT_ID.removeprefix("28:")

@@ -8,8 +8,8 @@ from collections.abc import Mapping, Sequence
 from bot.core.cards import Card, Link, RichText, Span, to_plain
 from bot.core.refs import Platform, UserRef
 from bot.core.timecalc import format_duration
-from bot.handlers.digest_data import FlagLine, OrgWeek, TeamWeek
-from bot.handlers.digest_figures import Maturity, OrgFigures
+from bot.handlers.digest.data import FlagLine, OrgWeek, TeamWeek
+from bot.handlers.digest.figures import Maturity, OrgFigures
 
 LIST_LIMIT = 5
 

@@ -8,11 +8,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.core.timecalc import iso_week_of
-from bot.handlers.digest import MANAGERS, build
-from bot.handlers.digest_card import card_text
+from bot.demo.standins import slack_requests as rq
+from bot.demo.standins.harness import Server
+from bot.handlers.digest.card import card_text
+from bot.handlers.digest.plan import MANAGERS, build
 from store.db import session_scope
-from tests.fakes import slack_requests as rq
-from tests.fakes.harness import Server
 
 
 def blocks_text(blocks: list[dict[str, Any]]) -> list[str]:

@@ -10,7 +10,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from tests.fakes.slack_api import FakeSlack
+from bot.demo.standins.slack_api import FakeSlack
 
 
 class FakeSocketMode:

@@ -15,15 +15,15 @@ from sqlmodel import Session, col, func, select
 
 from bot.app import create_app
 from bot.core.clock import Clock
+from bot.demo.org import CHANNELS, ORG_TOML, USERS
+from bot.demo.standins.bot_connector import BotConnector
+from bot.demo.standins.slack_api import FakeSlack
+from bot.demo.standins.slack_requests import DEFAULT_SIGNING_SECRET, SignedRequest
 from bot.runtime import Runtime, build_runtime
 from config.load import parse_config
 from config.settings import Settings
 from store.db import make_engine, upgrade
 from store.models import InboxEvent, OutboxMessage
-from tests.fakes.bot_connector import BotConnector
-from tests.fakes.org import CHANNELS, ORG_TOML, USERS
-from tests.fakes.slack_api import FakeSlack
-from tests.fakes.slack_requests import DEFAULT_SIGNING_SECRET, SignedRequest
 
 
 class Server:

@@ -17,9 +17,9 @@ from bot.core.clock import Clock
 from bot.core.gateway import ChatGateway, Posted
 from bot.core.refs import ChannelRef, Platform, UserRef
 from bot.handlers.cards import localize
-from bot.handlers.chart import trend_png
 from bot.handlers.context import Gateways, OrgContext
-from bot.handlers.digest import KIND, build
+from bot.handlers.digest.chart import trend_png
+from bot.handlers.digest.plan import KIND, build
 from store.db import session_scope
 from store.models import OutboxMessage
 from store.queue import enqueue_outbox
@@ -63,7 +63,7 @@ async def send_to(
 async def deliver(
     row: OutboxMessage, engine: Engine, org: OrgContext, gws: Gateways, clock: Clock
 ) -> str:
-    from bot.handlers.deliver import SKIP  # deliver.py imports this module for DELIVERERS
+    from bot.outbox.deliver import SKIP  # deliver.py imports this module for DELIVERERS
 
     assert row.kind == KIND
     target: dict[str, Any] = json.loads(row.target)

@@ -15,10 +15,7 @@ from sqlmodel import Session
 
 from bot.core.clock import Clock
 from bot.handlers.context import OrgContext
-from bot.handlers.maturity import Maturity
-from bot.handlers.objectives import progress
-from bot.handlers.periods import MATURITY_DAYS, Period, parse_period
-from bot.handlers.roi_figures import (
+from bot.handlers.roi.figures import (
     NetworkData,
     ReportContext,
     attainment,
@@ -29,14 +26,17 @@ from bot.handlers.roi_figures import (
     shown,
     siloed,
 )
-from bot.handlers.roi_report import (
+from bot.handlers.roi.maturity import Maturity
+from bot.handlers.roi.model import (
     Durations,
     Network,
     RoiReport,
     Sentiment,
     TeamFigures,
 )
-from bot.handlers.roi_view import USAGE
+from bot.handlers.roi.objectives import progress
+from bot.handlers.roi.periods import MATURITY_DAYS, Period, parse_period
+from bot.handlers.roi.view import USAGE
 from store.reports import (
     Row,
     Scope,

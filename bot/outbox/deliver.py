@@ -18,9 +18,10 @@ from bot.core.cards import Content
 from bot.core.clock import Clock
 from bot.core.gateway import ChatGateway, GatewayError, Posted
 from bot.core.refs import ChannelRef, MessageRef, Platform, UserRef
-from bot.handlers import digest_send, nudge, ratings, webhook
+from bot.handlers import nudge, ratings, webhook
 from bot.handlers.cards import broadcast_card, localize, mirror_text, notice_card
 from bot.handlers.context import Gateways, OrgContext
+from bot.handlers.digest import send as digest_send
 from bot.handlers.timing import refresh_broadcast
 from store.db import session_scope
 from store.models import Broadcast, Flag, Interpretation, OutboxMessage

@@ -1,9 +1,9 @@
 """The story `crosstalk demo` tells: a Monday and a Tuesday morning of customer
-conversations at Acme, told in the verbs of `bot.demo_story` and so driven through the real
+conversations at Acme, told in the verbs of `bot.demo.story` and so driven through the real
 server exactly as Slack would drive it.
 
-This module only drives; what happened is read back by `bot.demo_snapshot` and printed by
-`bot.demo_report`.
+This module only drives; what happened is read back by `bot.demo.snapshot` and printed by
+`bot.demo.report`.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.demo_story import (
+from bot.demo.story import (
     ANN,
     BEA,
     BOB,

@@ -16,8 +16,8 @@ from datetime import datetime, time, timedelta, tzinfo
 from sqlmodel import Session
 
 from bot.handlers.context import OrgContext
-from bot.handlers.periods import MATURITY_DAYS
-from bot.handlers.roi_figures import ReportContext, maturity, shown, siloed
+from bot.handlers.roi.figures import ReportContext, maturity, shown, siloed
+from bot.handlers.roi.periods import MATURITY_DAYS
 from store.reports import org_teams
 
 TREND_WEEKS = 8

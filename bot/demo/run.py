@@ -1,13 +1,9 @@
 """`crosstalk demo`: the whole product on one machine, with no accounts and no internet.
 
-The real server and handlers run on 127.0.0.1 against the Slack Web API stand-in the test
-suite uses (tests/fakes), on a fresh SQLite file; a scripted day of customer conversations
-(`bot.demo_scenario`) is sent to it as correctly signed Slack requests, and what the server
-recorded is printed (`bot.demo_report`).
-
-The stand-ins live in the source tree, not in the installed package, so the demo needs a
-source checkout: the console script may not have the repository on `sys.path`, so it is
-added here, and only here.
+The real server and handlers run on 127.0.0.1 against the Slack Web API stand-in shipped
+with it (bot.demo.standins, which the test suite uses too), on a fresh SQLite file; a
+scripted day of customer conversations (`bot.demo.scenario`) is sent to it as correctly
+signed Slack requests, and what the server recorded is printed (`bot.demo.report`).
 """
 
 from __future__ import annotations
@@ -26,26 +22,10 @@ from zoneinfo import ZoneInfo
 from bot.core.clock import FakeClock
 from config.load import parse_config
 
-REPO = Path(__file__).resolve().parents[1]
 LISTENING = ("C0CUSTOMERS", "C0SHARED")
 # Settings read the environment: a user's real tokens, database or config must not reach
 # the demo's server, which talks to its stand-ins only.
 OWN_ENV_PREFIXES = ("CROSSTALK_", "SLACK_", "MICROSOFT_")
-
-
-class DemoUnavailable(Exception):
-    pass
-
-
-def use_source_checkout(repo: Path = REPO) -> None:
-    if not (repo / "tests" / "fakes" / "__init__.py").is_file():
-        raise DemoUnavailable(
-            f"the demo needs a source checkout of Crosstalk (tests/fakes next to bot/); "
-            f"none found at {repo}. Clone the repository and run `crosstalk demo` from "
-            "its virtualenv."
-        )
-    if str(repo) not in sys.path:
-        sys.path.insert(0, str(repo))
 
 
 @contextmanager
@@ -63,14 +43,13 @@ async def run_demo(out: TextIO | None = None, *, temp_root: Path | None = None) 
     """Play the story and print the report; returns the process exit code."""
     began = time.perf_counter()
     out = out or sys.stdout
-    try:
-        use_source_checkout()
-    except DemoUnavailable as exc:
-        print(f"crosstalk demo: {exc}", file=sys.stderr)
-        return 2
-    from bot import demo_extras, demo_report, demo_scenario, demo_snapshot, demo_story
-    from tests.fakes.harness import Server
-    from tests.fakes.org import ORG_TOML
+    from bot.demo import extras as demo_extras
+    from bot.demo import report as demo_report
+    from bot.demo import scenario as demo_scenario
+    from bot.demo import snapshot as demo_snapshot
+    from bot.demo import story as demo_story
+    from bot.demo.org import ORG_TOML
+    from bot.demo.standins.harness import Server
 
     workdir = Path(tempfile.mkdtemp(prefix="crosstalk-demo-", dir=temp_root))
     database = workdir / "crosstalk.db"

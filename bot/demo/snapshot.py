@@ -1,5 +1,5 @@
 """What the demo's server recorded, read back once the story is over: plain frozen rows
-built from the store and from the Slack stand-in, so the printing (`bot.demo_report`)
+built from the store and from the Slack stand-in, so the printing (`bot.demo.report`)
 never touches a database or a fake, and every figure shown is the server's, not what the
 script meant to happen."""
 
@@ -19,7 +19,7 @@ from store.models import Broadcast, Flag, FlagFlagger, Interpretation, OutboxMes
 from store.orgs import teams_of
 
 if TYPE_CHECKING:
-    from tests.fakes.slack_api import FakeSlack
+    from bot.demo.standins.slack_api import FakeSlack
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from bot.core.events import event_from_json
 from bot.core.gateway import GatewayError
 from bot.dispatch import handle_event
 from bot.handlers.context import Gateways, OrgContext
-from bot.handlers.deliver import DELIVERERS, SKIP
+from bot.outbox.deliver import DELIVERERS, SKIP
 from bot.traffic import Traffic
 from store.db import session_scope
 from store.models import InboxEvent, OutboxMessage

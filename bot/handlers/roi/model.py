@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.handlers.maturity import Maturity
+from bot.handlers.roi.maturity import Maturity
 
 CRM_WARNING_BELOW = 0.2  # METRICS "CRM coverage": below 20 % the ROI carries a warning
 ATTRIBUTION = "influenced"  # METRICS: business ROI is labelled "influenced", not "caused"

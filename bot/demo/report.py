@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from zoneinfo import ZoneInfo
 
 from bot.core.timecalc import format_duration, percentile
-from bot.demo_snapshot import BroadcastRow, FlagRow, InterpRow, Snapshot, TeamRow
+from bot.demo.snapshot import BroadcastRow, FlagRow, InterpRow, Snapshot, TeamRow
 from bot.handlers.redact import CARD, EMAIL, PHONE
 
 WIDTH = 100

@@ -1,0 +1,1 @@
+"""Weekly digests: what is due, what they say, and sending them once."""

@@ -1,0 +1,1 @@
+"""/roi: the figures, the maturity score, objectives, and how they are shown."""
