@@ -155,17 +155,20 @@ def outcomes_handler(runtime: Runtime) -> Any:
             return _error(
                 400, "name the flag with exactly one of " + ", ".join(LOCATORS), "flag_id"
             )
-        outcome = record_from_api(
-            engine=runtime.engine,
-            org=runtime.org,
-            gateways=runtime.gateways,
-            clock=runtime.clock,
-            where=where,
-            kind=body.kind,
-            amount=float(body.amount),
-            currency=body.currency or runtime.config.roi.currency,
-            note=body.note,
+        outcome = await runtime.db.run(
+            lambda s: record_from_api(
+                session=s,
+                org=runtime.org,
+                gateways=runtime.gateways,
+                clock=runtime.clock,
+                where=where,
+                kind=body.kind,
+                amount=float(body.amount),
+                currency=body.currency or runtime.config.roi.currency,
+                note=body.note,
+            )
         )
+        runtime.worker.wake("outbox")  # the cards and the CRM webhook, now committed
         if outcome is None:
             return _error(404, "no flag of this org is so named", _named(body))
         log.info("outcome %s recorded via the API on flag %s", outcome.id, outcome.flag_id)

@@ -104,15 +104,14 @@ async def _worker(app: web.Application) -> AsyncIterator[None]:
     yield
     stop.set()
     await runtime.worker.drain(wait=5)
-    with contextlib.suppress(asyncio.CancelledError):
+    with contextlib.suppress(asyncio.CancelledError, TimeoutError):
         await asyncio.wait_for(task, timeout=10)
 
 
 async def healthz(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
     try:
-        with runtime.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
+        await runtime.db.run(lambda s: s.execute(text("SELECT 1")), read_only=True)
     except Exception as exc:  # the answer is the health report itself
         return web.json_response({"status": "unhealthy", "database": repr(exc)}, status=503)
     scheduler = request.app.get(SCHEDULER)

@@ -1,8 +1,11 @@
-"""Route each stored inbound event to the handler that owns it."""
+"""Route each stored inbound event to the handler that owns it: one path for every event,
+whether the worker takes it from the inbox or a request handles it on the spot
+(`Runtime.handle_now`). Each handler gets a session in one transaction, on a database
+thread; what a platform call must fetch first (a flagged message) is fetched before."""
 
 from __future__ import annotations
 
-from sqlalchemy.engine import Engine
+from dataclasses import dataclass
 
 from bot.core.clock import Clock
 from bot.core.events import (
@@ -12,32 +15,58 @@ from bot.core.events import (
     IncomingMessage,
     InterpretationForm,
     OutcomeForm,
-    RatingGiven,
     Reaction,
 )
 from bot.handlers import actions, flag, interpret, outcomes, ratings
 from bot.handlers.context import Gateways, OrgContext
+from store.db import Database
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the person who caused an event is told (privately), if anything."""
+
+    message: str | None = None
+
+
+def order_key(event: Event) -> str:
+    """Events with one key are handled in the order they arrived (a reply, then its edit;
+    two flags of one message); events with different keys side by side."""
+    if isinstance(event, IncomingMessage | Reaction | FlagRequest):
+        m = event.message
+        return f"m:{m.platform.value}:{m.channel.id}:{m.thread_id or m.id}"
+    if isinstance(event, CardAction | InterpretationForm | OutcomeForm):
+        return f"b:{event.broadcast_id}"
+    return f"f:{event.flag_id}"
 
 
 async def handle_event(
-    event: Event, *, engine: Engine, org: OrgContext, gateways: Gateways, clock: Clock
-) -> None:
+    event: Event, *, db: Database, org: OrgContext, gateways: Gateways, clock: Clock
+) -> Answer:
     if isinstance(event, IncomingMessage):
-        interpret.on_message(event=event, engine=engine, org=org, clock=clock)
+        await db.run(lambda s: interpret.on_message(event=event, session=s, org=org, clock=clock))
+    elif isinstance(event, Reaction) and event.emoji == org.config.flagging.reaction:
+        await flag.on_reaction(event=event, db=db, org=org, gateways=gateways, clock=clock)
     elif isinstance(event, Reaction):
-        if event.emoji == org.config.flagging.reaction:
-            await flag.on_reaction(
-                event=event, engine=engine, org=org, gateways=gateways, clock=clock
-            )
-        else:
-            actions.on_ack_reaction(event=event, engine=engine, org=org, clock=clock)
+        await db.run(
+            lambda s: actions.on_ack_reaction(event=event, session=s, org=org, clock=clock)
+        )
     elif isinstance(event, FlagRequest):
-        await flag.flag_message(event=event, engine=engine, org=org, gateways=gateways, clock=clock)
+        await flag.flag_message(event=event, db=db, org=org, gateways=gateways, clock=clock)
     elif isinstance(event, InterpretationForm):
-        interpret.on_form(event=event, engine=engine, org=org, clock=clock)
+        await db.run(lambda s: interpret.on_form(event=event, session=s, org=org, clock=clock))
     elif isinstance(event, CardAction):
-        actions.on_card_action(event=event, engine=engine, org=org, clock=clock)
+        done = await db.run(
+            lambda s: actions.on_card_action(event=event, session=s, org=org, clock=clock)
+        )
+        return Answer(done.message)
     elif isinstance(event, OutcomeForm):
-        outcomes.on_form(event=event, engine=engine, org=org, gateways=gateways, clock=clock)
-    elif isinstance(event, RatingGiven):
-        ratings.rate(event=event, engine=engine, org=org, clock=clock)
+        await db.run(
+            lambda s: outcomes.on_form(
+                event=event, session=s, org=org, gateways=gateways, clock=clock
+            )
+        )
+    else:
+        rated = await db.run(lambda s: ratings.rate(event=event, session=s, org=org, clock=clock))
+        return Answer(rated.message)
+    return Answer()

@@ -3,22 +3,29 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
 
 from bot.core.clock import Clock, SystemClock
-from bot.core.events import Event, event_kind, to_json
+from bot.core.events import Event
+from bot.dispatch import Answer, handle_event
 from bot.handlers.context import Gateways, OrgContext
-from bot.outbox.worker import Worker
+from bot.inbox import Intake, ThreadIndex
+from bot.outbox.worker import LEASE, Worker
 from config.schema import CrosstalkConfig
 from config.settings import Settings
-from store.db import is_up_to_date, make_engine, session_scope, upgrade
+from store.db import Database, is_up_to_date, make_engine, session_scope, upgrade
+from store.models import InboxEvent
 from store.orgs import OrgIds, sync_org
-from store.queue import add_inbox
+from store.queue import finish_many, release
 
 log = logging.getLogger("crosstalk")
+T = TypeVar("T")
 
 
 class StoreNotReady(Exception):
@@ -29,31 +36,58 @@ class StoreNotReady(Exception):
 class Runtime:
     settings: Settings
     config: CrosstalkConfig
-    engine: Engine
+    db: Database
     org: OrgContext
     gateways: Gateways
     clock: Clock
     worker: Worker
+    intake: Intake
+    threads: ThreadIndex
 
-    def submit(self, dedupe_key: str, event: Event) -> bool:
-        """Store an inbound event (durably, before the platform gets its answer) and start
-        working on it; False when the key was seen before (a redelivery). A bare connection,
-        not an ORM session: this runs before every ack, and a session costs more than the
-        INSERT."""
-        with self.engine.begin() as conn:
-            inbox_id = add_inbox(
-                conn,
-                org_id=self.org.org_id,
-                dedupe_key=dedupe_key,
-                kind=event_kind(event),
-                payload=to_json(event),
-                now=self.clock.now(),
-            )
-        if inbox_id is None:
+    @property
+    def engine(self) -> Engine:
+        return self.db.engine
+
+    async def query(self, fn: Callable[[Session], T]) -> T:
+        """A read a request needs (what a form shows): one transaction, off the event loop."""
+        return await self.db.run(fn, read_only=True)
+
+    async def submit(self, dedupe_key: str, event: Event) -> bool:
+        """Store an inbound event (durably, before the platform gets its answer) for the
+        worker; False when it cannot matter (a reply outside every card's thread) or its
+        key was seen before (a redelivery)."""
+        if not await self.threads.matters(event):
+            return False
+        if await self.intake.add(dedupe_key, event) is None:
             log.info("duplicate event %s ignored", dedupe_key)
             return False
-        self.worker.process_soon(inbox_id)
         return True
+
+    async def handle_now(self, dedupe_key: str, event: Event) -> Answer | None:
+        """Store an event and handle it inside the request (a button whose presser must be
+        told the result); None when its key was seen before. The row is stored leased to
+        this request, so no worker takes it meanwhile, and is left for the worker to retry
+        when handling fails."""
+        owner = self.worker.owner
+        inbox_id = await self.intake.add(dedupe_key, event, leased_to=owner, lease=LEASE)
+        if inbox_id is None:
+            return None
+        try:
+            answer = await handle_event(
+                event, db=self.db, org=self.org, gateways=self.gateways, clock=self.clock
+            )
+        except Exception as exc:
+            log.warning("event %s failed in its request, left for retry: %r", dedupe_key, exc)
+            at, error = self.clock.now(), repr(exc)
+            await self.db.run(
+                lambda s: release(s, InboxEvent, inbox_id, owner=owner, at=at, error=error)
+            )
+            self.worker.wake("inbox")
+            return Answer()
+        now = self.clock.now()
+        await self.db.run(lambda s: finish_many(s, InboxEvent, [inbox_id], owner=owner, now=now))
+        self.worker.wake("outbox")
+        return answer
 
 
 def prepare_store(settings: Settings) -> Engine:
@@ -94,18 +128,26 @@ def build_runtime(
     ids = _sync_org(engine, config)
     clock = clock or SystemClock()
     gateways = gateways or Gateways()
+    db = Database(engine)
+    threads = ThreadIndex(db=db, org_id=ids.org_id, clock=clock)
     holder: list[Worker] = []
     org = OrgContext(
-        config=config, ids=ids, wake_outbox=lambda: holder[0].wake() if holder else None
+        config=config,
+        ids=ids,
+        wake_outbox=lambda: holder[0].wake("outbox") if holder else None,
+        threads=threads,
     )
-    worker = Worker(engine=engine, org=org, gateways=gateways, clock=clock)
+    worker = Worker(db=db, org=org, gateways=gateways, clock=clock)
     holder.append(worker)
+    intake = Intake(db=db, org_id=ids.org_id, clock=clock, stored=lambda: worker.wake("inbox"))
     return Runtime(
         settings=settings,
         config=config,
-        engine=engine,
+        db=db,
         org=org,
         gateways=gateways,
         clock=clock,
         worker=worker,
+        intake=intake,
+        threads=threads,
     )

@@ -11,7 +11,9 @@ database lets exactly one send through, whoever looked first.
 Each job is a frequent "due check" rather than one cron trigger per team: what is due is a
 pure function of the clock and the database (see digest.due_digests), so daylight-saving
 changes, a config edit and a restart need no job rewritten in the store, and tests drive it
-with a fake clock through `Scheduler.run(name)` without waiting for real time.
+with a fake clock through `Scheduler.run(name)` without waiting for real time. A job's
+queries run in one transaction on the database's threads (`Database.run`), off the event
+loop; it wakes the outbox once that transaction is committed.
 """
 
 from __future__ import annotations
@@ -48,11 +50,22 @@ class NamedJob:
 
 
 async def _weekly_digests(runtime: Runtime) -> object:
-    return digest.run_due(engine=runtime.engine, org=runtime.org, clock=runtime.clock)
+    org, now = runtime.org, runtime.clock.now()
+    items = digest.due_digests(org, now)
+    result = await runtime.db.run(
+        lambda session: digest.enqueue(session=session, org=org, items=items, now=now)
+    )
+    digest.announce(org, result)
+    return result
 
 
 async def _sla_nudges(runtime: Runtime) -> object:
-    return nudge.run_due(engine=runtime.engine, org=runtime.org, clock=runtime.clock)
+    org, now = runtime.org, runtime.clock.now()
+    queued = await runtime.db.run(
+        lambda session: nudge.queue_due(session=session, org=org, now=now)
+    )
+    nudge.announce(org, queued)
+    return queued
 
 
 JOBS: tuple[NamedJob, ...] = (

@@ -1,19 +1,33 @@
 """The TOML config file (SPEC "Config file"), validated into typed models.
 
-Unknown keys are errors: a typo in a config file should be reported, not ignored.
+Unknown keys are errors: a typo in a config file should be reported, not ignored. Values
+with a meaning beyond their text (business hours, SLAs, timezones, people) are checked at
+load with an error naming the key, and offered parsed (`OrgConfig.hours`,
+`TeamConfig.sla_seconds`, `RoiConfig.manager_refs`, ...), so no handler parses them again.
+The text fields stay as they are for whoever shows or stores them.
 """
 
 from __future__ import annotations
 
 import re
 from datetime import timedelta
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    field_validator,
+    model_validator,
+)
 
-from bot.core.timecalc import BusinessHours, parse_duration
+from bot.core.refs import UserRef
+from bot.core.timecalc import BusinessHours
+from config import values
 
 Sentiment = Literal["positive", "neutral", "negative"]
 _KEY = r"^[a-z0-9][a-z0-9_-]{0,39}$"
@@ -34,29 +48,43 @@ class _Strict(BaseModel):
 
 
 def _check_timezone(value: str) -> str:
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(
-            f"unknown timezone {value!r}; use an IANA name like Europe/London"
-        ) from None
+    values.zone(value)
     return value
 
 
 def _check_hours(value: str) -> str:
-    BusinessHours.parse(value)
+    values.business_hours(value)
     return value
+
+
+def _check_person(value: str) -> str:
+    values.person(value)
+    return value
+
+
+# A person named in the config: a Slack user id, or a Teams user's Entra object id.
+Person = Annotated[str, AfterValidator(_check_person)]
+DEFAULT_HOURS = "Mon-Fri 09:00-17:30"
+DEFAULT_TIMEZONE = "UTC"
 
 
 class OrgConfig(_Strict):
     name: str = Field(min_length=1)
-    timezone: str = "UTC"
+    timezone: str = DEFAULT_TIMEZONE
     slack_team_ids: list[str] = []
     teams_tenant_ids: list[str] = []
-    business_hours: str = "Mon-Fri 09:00-17:30"
+    business_hours: str = DEFAULT_HOURS
 
     _tz = field_validator("timezone")(_check_timezone)
     _bh = field_validator("business_hours")(_check_hours)
+
+    @property
+    def hours(self) -> BusinessHours:
+        return values.business_hours(self.business_hours)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return values.zone(self.timezone)
 
 
 class FlaggingConfig(_Strict):
@@ -82,21 +110,26 @@ class BroadcastConfig(_Strict):
 
 
 class TeamConfig(_Strict):
+    """A stakeholder team. Its `hours` and `zone` fall back to the org's: CrosstalkConfig
+    hands each team its org's when the file is loaded (a TeamConfig made on its own falls
+    back to OrgConfig's defaults)."""
+
     key: str
     name: str = Field(min_length=1)
     slack_channel: str | None = None
     teams_channel: str | None = None
-    members: list[str] = []
+    members: list[Person] = []
     slack_usergroup: str | None = None
     sla: str = "4h"
     timezone: str | None = None
     business_hours: str | None = None
     digest: str = "mon 09:00"
+    _org: OrgConfig | None = PrivateAttr(default=None)
 
     @field_validator("sla")
     @classmethod
     def _sla(cls, value: str) -> str:
-        parse_duration(value)
+        values.duration(value)
         return value
 
     @field_validator("timezone")
@@ -125,7 +158,30 @@ class TeamConfig(_Strict):
 
     @property
     def sla_delta(self) -> timedelta:
-        return parse_duration(self.sla)
+        return values.duration(self.sla)
+
+    @property
+    def sla_seconds(self) -> int:
+        """The first-response target, in business seconds."""
+        return int(values.duration(self.sla).total_seconds())
+
+    @property
+    def hours(self) -> BusinessHours:
+        """The team's business hours, or else its org's: the clock its SLA runs on."""
+        if self.business_hours is not None:
+            return values.business_hours(self.business_hours)
+        return values.business_hours(self._org.business_hours if self._org else DEFAULT_HOURS)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The team's timezone, or else its org's."""
+        if self.timezone is not None:
+            return values.zone(self.timezone)
+        return values.zone(self._org.timezone if self._org else DEFAULT_TIMEZONE)
+
+    @property
+    def member_refs(self) -> tuple[UserRef, ...]:
+        return tuple(values.person(m) for m in self.members)
 
 
 class RouteConfig(_Strict):
@@ -166,13 +222,21 @@ class DigestConfig(_Strict):
 
 
 class RoiConfig(_Strict):
-    managers: list[str] = []
+    managers: list[Person] = []
     hourly_rate: float = Field(default=75.0, ge=0)
     currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
     gross_margin: float = Field(default=1.0, gt=0, le=1)
     monthly_tool_cost: float = Field(default=0.0, ge=0)
     minutes_per_flag: float = Field(default=3.0, ge=0)
     minutes_per_interpretation: float = Field(default=10.0, ge=0)
+
+    @property
+    def manager_refs(self) -> tuple[UserRef, ...]:
+        """The managers, each on the platform the config names them on."""
+        return tuple(values.person(m) for m in self.managers)
+
+    def is_manager(self, user: UserRef) -> bool:
+        return any(m.platform == user.platform and m.id == user.id for m in self.manager_refs)
 
 
 class ApiConfig(_Strict):
@@ -270,6 +334,8 @@ class CrosstalkConfig(_Strict):
             okeys.add(obj.key)
         if problems:
             raise ValueError("\n".join(problems))
+        for team in self.teams:
+            team._org = self.org
         return self
 
     def team(self, key: str) -> TeamConfig | None:

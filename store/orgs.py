@@ -97,3 +97,13 @@ def teams_of(session: Session, org_id: int, platform: str, user_id: str) -> list
         .order_by(col(Member.team_id))
     )
     return list(session.exec(stmt).all())
+
+
+def team(*, session: Session, team_id: int) -> Team | None:
+    return session.get(Team, team_id)
+
+
+def team_members(*, session: Session, team_id: int) -> set[tuple[str, str]]:
+    """(platform, user id) of everyone in a team, from every source."""
+    rows = session.exec(select(Member.platform, Member.user_id).where(Member.team_id == team_id))
+    return set(rows.all())

@@ -5,6 +5,7 @@ died is taken up again when its lease runs out."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TypeVar
 
@@ -206,3 +207,108 @@ def add_inbox(
     new_id = session.execute(_INBOX_INSERTS[dialect.name], values).scalar()
     assert new_id is None or isinstance(new_id, int)
     return new_id
+
+
+@dataclass(frozen=True)
+class InboxRow:
+    org_id: int
+    dedupe_key: str
+    kind: str
+    payload: str
+    now: datetime
+    leased_to: str | None = None  # stored already leased: handled in its own request
+    lease: timedelta = timedelta(0)
+
+
+def add_inbox_many(session: Session, rows: list[InboxRow]) -> list[int | None]:
+    """Store several inbound events in the caller's transaction (one commit for a burst of
+    requests); for each, its new id, or None when its key was seen before."""
+    statement = _INBOX_INSERTS[session.get_bind().dialect.name]
+    ids: list[int | None] = []
+    for row in rows:
+        values = {
+            "org_id": row.org_id,
+            "dedupe_key": row.dedupe_key,
+            "kind": row.kind,
+            "payload": row.payload,
+            "next_attempt_at": row.now,
+            "received_at": row.now,
+        }
+        if row.leased_to is not None:
+            values.update(lease_owner=row.leased_to, lease_until=row.now + row.lease, attempts=1)
+        new_id = session.execute(statement, values).scalar()
+        assert new_id is None or isinstance(new_id, int)
+        ids.append(new_id)
+    return ids
+
+
+def finish_many(
+    session: Session, model: type[Row], ids: list[int], *, owner: str, now: datetime
+) -> int:
+    """Mark several leased rows done in one statement; how many were still this owner's."""
+    if not ids:
+        return 0
+    stmt = (
+        update(model)
+        .where(col(model.id).in_(ids), col(model.lease_owner) == owner)
+        .values(status="done", lease_owner=None, lease_until=None, done_at=now)
+    )
+    return int(session.execute(stmt).rowcount)  # type: ignore[attr-defined]
+
+
+def by_key(*, session: Session, dedupe_key: str) -> OutboxMessage | None:
+    stmt = select(OutboxMessage).where(col(OutboxMessage.dedupe_key) == dedupe_key)
+    row = session.execute(stmt).scalars().first()
+    assert row is None or isinstance(row, OutboxMessage)
+    return row
+
+
+def pending_post(*, session: Session, broadcast_id: int | None) -> OutboxMessage | None:
+    """The card_post row of a broadcast while it may still post (due later, or in flight on
+    some replica); None once it is settled (done, skipped, dead) or never was."""
+    stmt = select(OutboxMessage).where(
+        col(OutboxMessage.kind) == "card_post",
+        col(OutboxMessage.subject_id) == broadcast_id,
+        col(OutboxMessage.status) == "pending",
+    )
+    row = session.execute(stmt).scalars().first()
+    assert row is None or isinstance(row, OutboxMessage)
+    return row
+
+
+def renew(session: Session, row: Row, *, owner: str, now: datetime, lease: timedelta) -> bool:
+    """Extend a leased row's lease before work on it starts (a row that waited behind
+    others of its batch); False when it is no longer this owner's."""
+    model = type(row)
+    stmt = (
+        update(model)
+        .where(col(model.id) == row.id, col(model.lease_owner) == owner)
+        .values(lease_until=now + lease)
+    )
+    return bool(session.execute(stmt).rowcount)  # type: ignore[attr-defined]
+
+
+def release(
+    session: Session, model: type[Row], row_id: int, *, owner: str, at: datetime, error: str
+) -> bool:
+    """Hand a leased row back to the queue, due at `at` (its handling failed elsewhere)."""
+    stmt = (
+        update(model)
+        .where(col(model.id) == row_id, col(model.lease_owner) == owner)
+        .values(
+            lease_owner=None, lease_until=None, next_attempt_at=at, last_error=error[:MAX_ERROR]
+        )
+    )
+    return bool(session.execute(stmt).rowcount)  # type: ignore[attr-defined]
+
+
+def newer_pending(*, session: Session, row: OutboxMessage) -> bool:
+    """Whether a later row of the same kind and subject waits: this one can be skipped,
+    since that one will show the same state or a newer one (updates coalesce)."""
+    stmt = select(col(OutboxMessage.id)).where(
+        col(OutboxMessage.kind) == row.kind,
+        col(OutboxMessage.subject_id) == row.subject_id,
+        col(OutboxMessage.status) == "pending",
+        col(OutboxMessage.id) > row.id,
+    )
+    return session.execute(stmt.limit(1)).first() is not None

@@ -6,6 +6,11 @@ A `Scope` is one window of flags: those flagged in [start, end), optionally only
 broadcast to one team or tagged with given topics. Judgements that depend on the moment
 ("unanswered past the SLA", "older than 7 days") are made at `as_of`, the end of the window
 or now, whichever comes first.
+
+A report looks at several windows (the period, the one before, the maturity and objective
+windows); each query here takes all of them and reads the rows once, over the span that
+covers them, with one conditional aggregate per window (`count_if(in_scope(...))`), so the
+number of statements does not grow with the windows.
 """
 
 from __future__ import annotations
@@ -32,7 +37,6 @@ from sqlalchemy import (
 from sqlmodel import Session, SQLModel
 
 import store.models  # noqa: F401  (registers the tables on SQLModel.metadata)
-from store.reports_percentile import percentiles
 from store.types import UtcDateTime
 
 _T = SQLModel.metadata.tables
@@ -50,10 +54,10 @@ CLOSED_AFTER = timedelta(days=7)  # METRICS C6: "flags older than 7 days"
 Row = dict[str, Any]
 
 
-def begin_report(session: Session) -> None:
-    """A report is a dozen short aggregate queries whose estimated costs (correlated
-    subqueries) make PostgreSQL JIT-compile each one, which takes longer than running
-    it; this transaction does without."""
+def begin_report(*, session: Session) -> None:
+    """A report is a few aggregate queries whose estimated costs (correlated subqueries)
+    make PostgreSQL JIT-compile each one, which takes longer than running it; this
+    transaction does without."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SET LOCAL jit = off"))
 
@@ -77,26 +81,45 @@ def within(column: Any, start: datetime, end: datetime) -> ColumnElement[bool]:
     return and_(column >= start, column < end)
 
 
-def _topics(flag_id: Any, topics: Sequence[str]) -> ColumnElement[bool]:
+def span(column: Any, scopes: Sequence[Scope]) -> ColumnElement[bool]:
+    """The range that covers every scope's window (the rows a multi-window query reads)."""
+    return within(column, min(s.start for s in scopes), max(s.end for s in scopes))
+
+
+def common_team(scopes: Sequence[Scope]) -> int | None:
+    """The team every scope is about, if they all are about the same one."""
+    teams = {s.team_id for s in scopes}
+    return teams.pop() if len(teams) == 1 else None
+
+
+def topics_of(flag_id: Any, topics: Sequence[str]) -> ColumnElement[bool]:
     if not topics:
         return false()
     return exists().where(TOPICS.c.flag_id == flag_id, TOPICS.c.topic.in_(topics))
 
 
-def _routed_to(flag_id: Any, team_id: int) -> ColumnElement[bool]:
+def routed_to(flag_id: Any, team_id: int) -> ColumnElement[bool]:
     """The flag is on the team's figures: broadcast to it, and not sent back."""
     b = BROADCASTS.alias("routed").c
     return exists().where(b.flag_id == flag_id, b.team_id == team_id, b.status == "active")
 
 
-def flag_where(s: Scope, *, team: bool = True) -> list[ColumnElement[bool]]:
-    """The scope's flags (conditions on FLAGS); `team=False` when the caller already joins
-    the team's broadcasts itself."""
-    conds = [F.org_id == s.org_id, within(F.flagged_at, s.start, s.end)]
-    if team and s.team_id is not None:
-        conds.append(_routed_to(F.id, s.team_id))
+def flag_in(s: Scope, *, team: Any = None) -> ColumnElement[bool]:
+    """A row's flag is in the scope: its window, its topics, and its team (by `team`, the
+    row's own broadcast team when there is one, else through the flag's broadcasts)."""
+    conds = [within(F.flagged_at, s.start, s.end)]
+    if s.team_id is not None:
+        conds.append(team == s.team_id if team is not None else routed_to(F.id, s.team_id))
     if s.topics is not None:
-        conds.append(_topics(F.id, s.topics))
+        conds.append(topics_of(F.id, s.topics))
+    return and_(*conds)
+
+
+def flag_rows(scopes: Sequence[Scope]) -> list[ColumnElement[bool]]:
+    """WHERE terms for the flags any of the scopes may count."""
+    conds = [F.org_id == scopes[0].org_id, span(F.flagged_at, scopes)]
+    if (team := common_team(scopes)) is not None:
+        conds.append(routed_to(F.id, team))
     return conds
 
 
@@ -106,12 +129,25 @@ def human_reply() -> ColumnElement[bool]:
     return and_(IT.deleted_at.is_(None), IT.broadcast_id.is_not(None))
 
 
-def flag_summary(
-    session: Session, s: Scope, linked_topics: Sequence[str], team_ids: Sequence[int]
-) -> Row:
-    """Counts over the scope's flags in one pass: everything METRICS divides by "flags".
-    `linked_topics` are the objectives' topics; `team_ids` the teams that count as flagging
-    teams (the active ones)."""
+SUMMARY_KEYS = (
+    "flags",
+    "answered",
+    "resolved",
+    "crm",
+    "public",
+    "positive",
+    "neutral",
+    "negative",
+    "broadcast",
+    "older",
+    "older_closed",
+    "linked",
+    "flagging_teams",
+)
+
+
+def _summary(s: Scope, linked_topics: Sequence[str], team_ids: Sequence[int]) -> Any:
+    """One scope's counts: everything METRICS divides by "flags"."""
     # The cross-team first response is kept on the broadcast from the live, human,
     # cross-team replies in its thread (bot.handlers.timing); a reply implies a post.
     answered = exists().where(B.flag_id == F.id, B.cross_first_response_at.is_not(None))
@@ -119,75 +155,51 @@ def flag_summary(
     closed = or_(F.status == "resolved", exists().where(OUTCOMES.c.flag_id == F.id))
     older = F.flagged_at < s.as_of - CLOSED_AFTER
     teams = case((F.flagger_team_id.in_(team_ids), F.flagger_team_id))
-    stmt = select(
-        func.count().label("flags"),
-        count_if(answered).label("answered"),
-        count_if(F.status == "resolved").label("resolved"),
-        count_if(F.crm_ref.is_not(None)).label("crm"),
-        count_if(F.is_public.is_(true())).label("public"),
-        count_if(F.sentiment == "positive").label("positive"),
-        count_if(F.sentiment == "neutral").label("neutral"),
-        count_if(F.sentiment == "negative").label("negative"),
-        count_if(posted).label("broadcast"),
-        count_if(older).label("older"),
-        count_if(and_(older, closed)).label("older_closed"),
-        count_if(or_(F.crm_ref.is_not(None), _topics(F.id, linked_topics))).label("linked"),
-        func.count(teams.distinct()).label("flagging_teams"),
-    ).where(*flag_where(s))
-    return {k: int(v) for k, v in session.execute(stmt).one()._mapping.items()}
+    return select(
+        func.count(),
+        count_if(answered),
+        count_if(F.status == "resolved"),
+        count_if(F.crm_ref.is_not(None)),
+        count_if(F.is_public.is_(true())),
+        count_if(F.sentiment == "positive"),
+        count_if(F.sentiment == "neutral"),
+        count_if(F.sentiment == "negative"),
+        count_if(posted),
+        count_if(older),
+        count_if(and_(older, closed)),
+        count_if(or_(F.crm_ref.is_not(None), topics_of(F.id, linked_topics))),
+        func.count(teams.distinct()),
+    ).where(F.org_id == s.org_id, flag_in(s))
 
 
-def flag_counts(session: Session, s: Scope) -> Row:
-    """Only flags, answered and resolved: what an objective's KPI needs, cheaply."""
-    answered = exists().where(B.flag_id == F.id, B.cross_first_response_at.is_not(None))
-    stmt = select(
-        func.count().label("flags"),
-        count_if(answered).label("answered"),
-        count_if(F.status == "resolved").label("resolved"),
-    ).where(*flag_where(s))
-    return {k: int(v) for k, v in session.execute(stmt).one()._mapping.items()}
+def flag_summaries(
+    *,
+    session: Session,
+    scopes: Sequence[Scope],
+    linked_topics: Sequence[str],
+    team_ids: Sequence[int],
+) -> list[Row]:
+    """Counts over each scope's flags. `linked_topics` are the objectives' topics;
+    `team_ids` the teams that count as flagging teams (the active ones). One statement
+    per scope: the correlated lookups make a pass over several windows' flags slower
+    than a pass per window, on both stores (measured with bench/roi.py)."""
+    out = []
+    for s in scopes:
+        row = session.execute(_summary(s, linked_topics, team_ids)).one()
+        out.append(dict(zip(SUMMARY_KEYS, map(int, row), strict=True)))
+    return out
 
 
-def _broadcasts(s: Scope, *columns: Any) -> Any:
-    """The scope's live broadcasts (a team's "not for us" takes the flag off its figures)."""
+def broadcast_rows(scopes: Sequence[Scope], *columns: Any) -> Any:
+    """The live broadcasts of the scopes' flags (a team's "not for us" takes the flag off
+    its figures), joined to their flags."""
     stmt = (
         select(*columns)
         .select_from(BROADCASTS.join(FLAGS, F.id == B.flag_id))
-        .where(*flag_where(s, team=False), B.status == "active")
+        .where(F.org_id == scopes[0].org_id, span(F.flagged_at, scopes), B.status == "active")
     )
-    return stmt.where(B.team_id == s.team_id) if s.team_id is not None else stmt
-
-
-TIME_COLUMNS = (
-    "tta_seconds",
-    "tta_business_seconds",
-    "ttfr_seconds",
-    "ttfr_business_seconds",
-    "cross_ttfr_seconds",
-    "cross_ttfr_business_seconds",
-)
-
-
-def time_quantiles(
-    session: Session, s: Scope, columns: Sequence[str] = TIME_COLUMNS
-) -> dict[str, tuple[float | None, ...]]:
-    """p50 and p90 of response times over the scope's broadcasts."""
-    base = _broadcasts(s, *(B[c] for c in columns))
-    return percentiles(session, base, columns).get(None, dict.fromkeys(columns, (None, None)))
-
-
-def ttr_quantiles(session: Session, s: Scope) -> dict[str, tuple[float | None, ...]]:
-    """p50 and p90 of the time to resolution, one value per flag however many teams it
-    reached."""
-    columns = ("ttr_seconds", "ttr_business_seconds")
-    base = select(F.ttr_seconds, F.ttr_business_seconds).where(*flag_where(s))
-    return percentiles(session, base, columns).get(None, dict.fromkeys(columns, (None, None)))
-
-
-def team_ttfr(session: Session, s: Scope) -> dict[int, tuple[float | None, ...]]:
-    base = _broadcasts(s, B.team_id, B.ttfr_seconds)
-    rows = percentiles(session, base, ("ttfr_seconds",), group="team_id")
-    return {int(k): v["ttfr_seconds"] for k, v in rows.items()}
+    team = common_team(scopes)
+    return stmt.where(B.team_id == team) if team is not None else stmt
 
 
 def _cut(cutoffs: Mapping[int, datetime]) -> Any:
@@ -196,44 +208,58 @@ def _cut(cutoffs: Mapping[int, datetime]) -> Any:
     return case(whens, value=B.team_id, else_=None) if whens else None
 
 
-def team_sla(
-    session: Session,
-    s: Scope,
-    wall_cutoffs: Mapping[int, datetime],
-    business_cutoffs: Mapping[int, datetime],
-) -> dict[int, Row]:
-    """Per team: flags broadcast to it, and SLA met/due counts. Due = answered, or still
-    unanswered at `as_of` and posted before the team's cutoff (as_of minus its SLA, in
-    wall-clock or business time). "sla" is the plain first response on the wall clock;
-    "c5" is METRICS C5: the cross-team first response in business hours."""
+SLA_KEYS = ("flags", "sla_met", "sla_due", "c5_met", "c5_due")
+
+
+def _sla_columns(
+    s: Scope, wall_cutoffs: Mapping[int, datetime], business: Mapping[int, datetime]
+) -> list[Any]:
     sla = TEAMS.c.sla_seconds
-    wall, business = _cut(wall_cutoffs), _cut(business_cutoffs)
-    never = false()
+    wall, late = _cut(wall_cutoffs), _cut(business)
+    inside = flag_in(s, team=B.team_id)
+    conds = (
+        true(),
+        B.ttfr_seconds <= sla,
+        or_(B.ttfr_seconds.is_not(None), B.posted_at < wall if wall is not None else false()),
+        B.cross_ttfr_business_seconds <= sla,
+        or_(
+            B.cross_ttfr_business_seconds.is_not(None),
+            B.posted_at < late if late is not None else false(),
+        ),
+    )
+    return [count_if(and_(inside, c)) for c in conds]
+
+
+def team_sla(
+    *,
+    session: Session,
+    scopes: Sequence[Scope],
+    cutoffs: Sequence[tuple[Mapping[int, datetime], Mapping[int, datetime]]],
+) -> list[dict[int, Row]]:
+    """Per scope and team: flags broadcast to it, and SLA met/due counts. Due = answered,
+    or still unanswered at `as_of` and posted before the team's cutoff (as_of minus its
+    SLA, in wall-clock, then business time: `cutoffs` per scope). "sla" is the plain first
+    response on the wall clock; "c5" is METRICS C5: the cross-team first response in
+    business hours."""
+    if not scopes:
+        return []
+    columns = [c for s, (w, b) in zip(scopes, cutoffs, strict=True) for c in _sla_columns(s, w, b)]
     stmt = (
-        _broadcasts(
-            s,
-            B.team_id,
-            func.count().label("flags"),
-            count_if(B.ttfr_seconds <= sla).label("sla_met"),
-            count_if(
-                or_(B.ttfr_seconds.is_not(None), B.posted_at < wall if wall is not None else never)
-            ).label("sla_due"),
-            count_if(B.cross_ttfr_business_seconds <= sla).label("c5_met"),
-            count_if(
-                or_(
-                    B.cross_ttfr_business_seconds.is_not(None),
-                    B.posted_at < business if business is not None else never,
-                )
-            ).label("c5_due"),
-        )
+        broadcast_rows(scopes, B.team_id, *columns)
         .join(TEAMS, TEAMS.c.id == B.team_id)
         .group_by(B.team_id)
     )
-    rows = session.execute(stmt).all()
-    return {int(r.team_id): {k: int(v) for k, v in r._mapping.items()} for r in rows}
+    out: list[dict[int, Row]] = [{} for _ in scopes]
+    width = len(SLA_KEYS)
+    for team_id, *counts in session.execute(stmt).all():
+        for w, mine in enumerate(out):
+            row = dict(zip(SLA_KEYS, map(int, counts[w * width : (w + 1) * width]), strict=True))
+            if row["flags"]:
+                mine[int(team_id)] = row
+    return out
 
 
-def ratings(session: Session, s: Scope) -> Row:
+def ratings(*, session: Session, s: Scope) -> Row:
     r = RATINGS.c
     stmt = (
         select(
@@ -242,35 +268,49 @@ def ratings(session: Session, s: Scope) -> Row:
             count_if(r.score >= 4).label("satisfied"),
         )
         .select_from(RATINGS.join(FLAGS, F.id == r.flag_id))
-        .where(*flag_where(s))
+        .where(F.org_id == s.org_id, flag_in(s))
     )
     return {k: int(v) for k, v in session.execute(stmt).one()._mapping.items()}
 
 
-def _flag_scope(flag_id: Any, s: Scope) -> list[ColumnElement[bool]]:
+def _flag_scope(flag_id: Any, s: Scope) -> ColumnElement[bool]:
     """Rows of other tables whose flag is in the scope's team or topics (not its window)."""
     conds: list[ColumnElement[bool]] = []
     if s.team_id is not None:
-        conds.append(_routed_to(flag_id, s.team_id))
+        conds.append(routed_to(flag_id, s.team_id))
     if s.topics is not None:
-        conds.append(_topics(flag_id, s.topics))
-    return conds
+        conds.append(topics_of(flag_id, s.topics))
+    return and_(true(), *conds)
 
 
-def outcome_totals(session: Session, s: Scope) -> list[tuple[str, str, float, int]]:
-    """(kind, currency, total amount, outcomes) recorded in the window."""
+Outcomes = list[tuple[str, str, float, int]]
+
+
+def outcome_totals(*, session: Session, scopes: Sequence[Scope]) -> list[Outcomes]:
+    """Per scope: (kind, currency, total amount, outcomes) recorded in its window."""
+    if not scopes:
+        return []
     o = OUTCOMES.c
+    columns: list[Any] = []
+    for s in scopes:
+        inside = and_(within(o.created_at, s.start, s.end), _flag_scope(o.flag_id, s))
+        columns += [func.sum(case((inside, o.amount))), count_if(inside)]
     stmt = (
-        select(o.kind, o.currency, func.sum(o.amount), func.count())
-        .where(o.org_id == s.org_id, within(o.created_at, s.start, s.end))
-        .where(*_flag_scope(o.flag_id, s))
+        select(o.kind, o.currency, *columns)
+        .where(o.org_id == scopes[0].org_id, span(o.created_at, scopes))
         .group_by(o.kind, o.currency)
         .order_by(o.kind, o.currency)
     )
-    return [(k, c, float(t), int(n)) for k, c, t, n in session.execute(stmt).all()]
+    out: list[Outcomes] = [[] for _ in scopes]
+    for kind, currency, *sums in session.execute(stmt).all():
+        for w, mine in enumerate(out):
+            total, count = sums[2 * w], sums[2 * w + 1]
+            if count:
+                mine.append((kind, currency, float(total), int(count)))
+    return out
 
 
-def interpretation_count(session: Session, s: Scope) -> int:
+def interpretation_count(*, session: Session, s: Scope) -> int:
     """Interpretations written in the window (program cost: the time people spent)."""
     stmt = select(func.count()).where(
         IT.org_id == s.org_id, within(IT.created_at, s.start, s.end), IT.deleted_at.is_(None)
@@ -280,7 +320,7 @@ def interpretation_count(session: Session, s: Scope) -> int:
             exists().where(B.id == IT.broadcast_id, B.team_id == s.team_id, B.status == "active")
         )
     if s.topics is not None:
-        stmt = stmt.where(_topics(IT.flag_id, s.topics))
+        stmt = stmt.where(topics_of(IT.flag_id, s.topics))
     return int(session.execute(stmt).scalar_one())
 
 
@@ -296,6 +336,7 @@ class TeamInfo:
 
 
 def org_teams(session: Session, org_id: int) -> list[TeamInfo]:
+    """Every team of the org with its size. (Positional for bot.handlers.digest.)"""
     m = MEMBERS.c
     people = (
         select(m.team_id, m.platform, m.user_id).where(m.org_id == org_id).distinct().subquery()

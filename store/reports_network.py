@@ -2,19 +2,20 @@
 
 A tie is a distinct (replier, flagger) pair among the live human replies written in the
 window; people are (platform, user id) and belong to the teams that list them (a person
-may be in several, and one in none is a team of their own). The ties are found and
-counted team by team in one statement, which returns a few rows per team:
+may be in several, and one in none is a team of their own). Several windows are counted
+in one statement, which returns a few rows per window and team:
 
-- ("asked", team, None, n): ties whose flagger is in the team;
-- ("answered", team, None, n): ties whose replier is in the team;
-- ("pair", flagger's team, replier's team, n): ties between members of the two (the same
-  team twice: its internal ties);
-- ("spread", None, None, responders, Σ x, Σ rank·x): the Gini sums of cross-team
+- ("asked", window, team, None, n): ties whose flagger is in the team;
+- ("answered", window, team, None, n): ties whose replier is in the team;
+- ("pair", window, flagger's team, replier's team, n): ties between members of the two
+  (the same team twice: its internal ties);
+- ("spread", window, None, None, responders, Σ x, Σ rank·x): the Gini sums of cross-team
   replies per responder, x ascending, ranks from 1.
 
-Each tie is numbered and counted with count(DISTINCT ...), so a person listed twice in a
-team (by the config and by a user group) is still one member; members are joined through
-their user-id index, which both stores use well.
+The ties are grouped once per window (the costly step); a team's ties are then the sum of
+its members' ties, counted per person before the join, so the join sees a row per person
+rather than per tie. Members are deduplicated first (a person listed by the config and by
+a user group is one member).
 """
 
 from __future__ import annotations
@@ -47,10 +48,10 @@ class TeamTies(NamedTuple):
     spread: tuple[int, int, int]  # responders, cross-team replies, Σ rank·replies
 
 
-def _ties(s: Scope) -> CTE:
+def _window_ties(w: int, s: Scope) -> Select[Any]:
     return (
         select(
-            func.row_number().over().label("tie"),
+            literal(w).label("w"),
             IT.platform.label("rp"),
             IT.author_id.label("rid"),
             F.platform.label("fp"),
@@ -65,7 +66,6 @@ def _ties(s: Scope) -> CTE:
             ~and_(IT.author_id == F.flagger_id, IT.platform == F.platform),
         )
         .group_by(IT.platform, IT.author_id, F.platform, F.flagger_id)
-        .cte("ties")
     )
 
 
@@ -73,69 +73,103 @@ def _none() -> Any:
     return cast(null(), Integer)
 
 
-def _end(ties: CTE, name: str, org_id: int, platform: str, user: str) -> tuple[Any, Any]:
-    """The members at one end of each tie, and the join condition."""
-    m = MEMBERS.alias(name)
-    on = and_(m.c.user_id == ties.c[user], m.c.platform == ties.c[platform], m.c.org_id == org_id)
-    return m, on
+def _people(org_id: int) -> CTE:
+    m = MEMBERS.c
+    return (
+        select(m.team_id, m.platform, m.user_id).where(m.org_id == org_id).distinct().cte("people")
+    )
+
+
+def _per_person(ties: CTE, platform: str, user: str, name: str) -> CTE:
+    """Ties per person at one end, per window."""
+    p, u = ties.c[platform], ties.c[user]
+    return (
+        select(ties.c.w, p.label("p"), u.label("u"), func.count().label("n"))
+        .group_by(ties.c.w, p, u)
+        .cte(name)
+    )
+
+
+def _team_sums(tag: str, per: CTE, people: CTE) -> Select[Any]:
+    on = and_(people.c.platform == per.c.p, people.c.user_id == per.c.u)
+    return (
+        select(
+            literal(tag), per.c.w, people.c.team_id, _none(), func.sum(per.c.n), _none(), _none()
+        )
+        .select_from(per.join(people, on))
+        .group_by(per.c.w, people.c.team_id)
+    )
+
+
+def _pairs(ties: CTE, people: CTE) -> Select[Any]:
+    asker, answerer = people.alias("asker"), people.alias("answerer")
+    return (
+        select(
+            literal("pair"),
+            ties.c.w,
+            asker.c.team_id,
+            answerer.c.team_id,
+            func.count(),
+            _none(),
+            _none(),
+        )
+        .select_from(ties)
+        .join(asker, and_(asker.c.platform == ties.c.fp, asker.c.user_id == ties.c.fid))
+        .join(answerer, and_(answerer.c.platform == ties.c.rp, answerer.c.user_id == ties.c.rid))
+        .group_by(ties.c.w, asker.c.team_id, answerer.c.team_id)
+    )
 
 
 def _spread(ties: CTE) -> Select[Any]:
     per_responder = (
-        select(func.sum(ties.c.x).label("x"))
-        .group_by(ties.c.rp, ties.c.rid)
+        select(ties.c.w, func.sum(ties.c.x).label("x"))
+        .group_by(ties.c.w, ties.c.rp, ties.c.rid)
         .having(func.sum(ties.c.x) > 0)
         .subquery()
     )
     ranked = select(
-        per_responder.c.x, func.row_number().over(order_by=per_responder.c.x).label("rank")
+        per_responder.c.w,
+        per_responder.c.x,
+        func.row_number()
+        .over(partition_by=per_responder.c.w, order_by=per_responder.c.x)
+        .label("rank"),
     ).subquery()
     return select(
         literal("spread"),
+        ranked.c.w,
         _none(),
         _none(),
         func.count(),
         func.coalesce(func.sum(ranked.c.x), 0),
         func.coalesce(func.sum(ranked.c.rank * ranked.c.x), 0),
-    ).select_from(ranked)
+    ).group_by(ranked.c.w)
 
 
-def team_ties(session: Session, s: Scope, team_ids: Sequence[int]) -> TeamTies:
-    """The window's ties counted for the given (active) teams."""
-    ties = _ties(s)
-    ties_of = func.count(ties.c.tie.distinct())
-    asker, asked_by = _end(ties, "asker", s.org_id, "fp", "fid")
-    answerer, answered_by = _end(ties, "answerer", s.org_id, "rp", "rid")
-    pairs = (
-        select(literal("pair"), asker.c.team_id, answerer.c.team_id, ties_of, _none(), _none())
-        .select_from(ties)
-        .join(asker, asked_by)
-        .join(answerer, answered_by)
-        .group_by(asker.c.team_id, answerer.c.team_id)
-    )
-    asked = (
-        select(literal("asked"), asker.c.team_id, _none(), ties_of, _none(), _none())
-        .select_from(ties)
-        .join(asker, asked_by)
-        .group_by(asker.c.team_id)
-    )
-    answered = (
-        select(literal("answered"), answerer.c.team_id, _none(), ties_of, _none(), _none())
-        .select_from(ties)
-        .join(answerer, answered_by)
-        .group_by(answerer.c.team_id)
+def team_ties(
+    *, session: Session, scopes: Sequence[Scope], team_ids: Sequence[int]
+) -> list[TeamTies]:
+    """Each window's ties counted for the given (active) teams, in the order of `scopes`
+    (all of one org; their team and topics are ignored: the network is the org's)."""
+    if not scopes:
+        return []
+    parts = [_window_ties(w, s) for w, s in enumerate(scopes)]
+    ties = (parts[0] if len(parts) == 1 else union_all(*parts)).cte("ties")
+    people = _people(scopes[0].org_id)
+    stmt = union_all(
+        _pairs(ties, people),
+        _team_sums("asked", _per_person(ties, "fp", "fid", "askers"), people),
+        _team_sums("answered", _per_person(ties, "rp", "rid", "answerers"), people),
+        _spread(ties),
     )
     wanted = set(team_ids)  # members of inactive teams are left out here, not in SQL
-    out = TeamTies({}, {}, {}, (0, 0, 0))
-    for tag, a, b, n, total, weighted in session.execute(
-        union_all(pairs, asked, answered, _spread(ties))
-    ).all():
+    out = [TeamTies({}, {}, {}, (0, 0, 0)) for _ in scopes]
+    for tag, w, a, b, n, total, weighted in session.execute(stmt).all():
         if tag == "spread":
-            out = out._replace(spread=(int(n), int(total), int(weighted)))
+            out[w] = out[w]._replace(spread=(int(n), int(total), int(weighted)))
         elif a not in wanted or (b is not None and b not in wanted):
             continue
         elif tag == "pair":
-            out.pairs[(int(a), int(b))] = int(n)
+            out[w].pairs[(int(a), int(b))] = int(n)
         else:
-            (out.asked if tag == "asked" else out.answered)[int(a)] = int(n)
+            (out[w].asked if tag == "asked" else out[w].answered)[int(a)] = int(n)
     return out

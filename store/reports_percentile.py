@@ -73,10 +73,10 @@ def _ranked(
 
 
 def percentiles(
+    *,
     session: Session,
     source: Select[Any],
     columns: Sequence[str],
-    *,
     group: str | None = None,
     qs: Sequence[float] = QUANTILES,
 ) -> dict[Any, dict[str, Quantiles]]:

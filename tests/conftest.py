@@ -1,5 +1,6 @@
 """Shared fixtures: every store-touching test runs on SQLite, and on PostgreSQL too when
-CROSSTALK_TEST_POSTGRES_URL is set (CI sets it; an unreachable server fails loudly)."""
+CROSSTALK_TEST_POSTGRES_URL is set (CI sets it; an unreachable server fails loudly); and no
+test's requests are dated on the wall clock."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from bot.demo.standins.serving import request_clock, start_clock
 from store.db import make_engine
 
 PG_ENV = "CROSSTALK_TEST_POSTGRES_URL"
@@ -34,6 +36,15 @@ def _pg_database(base_url: str) -> Iterator[str]:
         with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(autouse=True)
+def requests_on_the_test_calendar() -> Iterator[None]:
+    """Requests built outside a running Server (which dates them on its own clock) are
+    dated at serving.START, whatever day the suite runs on."""
+    token = request_clock.set(start_clock())
+    yield
+    request_clock.reset(token)
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

@@ -8,7 +8,7 @@ import os
 import re
 import subprocess
 import sys
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -29,6 +29,9 @@ def section(output: str, title: str) -> list[str]:
     return lines[start:end]
 
 
+TODAY = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)  # a Friday: the story is that week's
+
+
 def row(lines: list[str], prefix: str) -> str:
     (found,) = [line for line in lines if line.strip().startswith(prefix)]
     return found
@@ -43,7 +46,7 @@ async def test_the_demo_plays_the_day_and_prints_what_the_server_recorded(
     monkeypatch.setenv("SLACK_APP_TOKEN", "xapp-not-for-the-demo")
     out = io.StringIO()
 
-    assert await run_demo(out, temp_root=tmp_path) == 0
+    assert await run_demo(out, temp_root=tmp_path, today=TODAY) == 0
 
     output = out.getvalue()
     lines = output.splitlines()

@@ -4,13 +4,15 @@ leaves a row behind or reaches Slack."""
 
 from __future__ import annotations
 
-import time
+from datetime import timedelta
 
 import pytest
 from sqlmodel import func, select
 
+from bot.core.clock import FakeClock
 from bot.demo.standins import slack_requests as sr
 from bot.demo.standins.harness import Server
+from bot.demo.standins.serving import START
 from bot.demo.standins.slack_requests import DEFAULT_SIGNING_SECRET, SignedRequest, sign
 from store.db import make_engine
 from store.models import Broadcast, Flag, InboxEvent, OutboxMessage
@@ -31,7 +33,7 @@ NOTHING = {"InboxEvent": 0, "OutboxMessage": 0, "Flag": 0, "Broadcast": 0}
 def reaction(server: Server, *, team: str = "T0001", **signing: object) -> SignedRequest:
     ts = server.slack.add_message(CUSTOMERS, "Please refund the invoice", user="U0SAM")
     return sr.event_reaction_added(
-        team, "U0ANN", "mega", CUSTOMERS, ts, "U0SAM", f"{time.time():.6f}", **signing
+        team, "U0ANN", "mega", CUSTOMERS, ts, "U0SAM", server.now_ts(), **signing
     )
 
 
@@ -43,8 +45,11 @@ async def test_bad_signature_and_stale_timestamp_are_refused(db_url: str) -> Non
     async with Server(db_url) as server:
         wrong = await server.send(reaction(server, secret="not-the-secret"))
         assert wrong.status == 401
-        stale = await server.send(reaction(server, timestamp=int(time.time()) - 5 * 60 - 10))
+        now = int(server.clock.now().timestamp())
+        stale = await server.send(reaction(server, timestamp=now - 5 * 60 - 10))
         assert stale.status == 401
+        ahead = await server.send(reaction(server, timestamp=now + 5 * 60 + 10))
+        assert ahead.status == 401
         # A valid request whose body was changed after signing.
         good = reaction(server)
         tampered = SignedRequest(good.body.replace(b"mega", b"eyes"), good.headers)
@@ -63,6 +68,20 @@ async def test_bad_signature_and_stale_timestamp_are_refused(db_url: str) -> Non
         await server.settle()
         assert counts(server) == NOTHING
         assert not server.slack.calls
+
+
+async def test_the_signing_time_is_checked_on_the_server_s_clock(db_url: str) -> None:
+    """Five minutes either way of the server's now, whatever the date outside: a request
+    signed on the server's calendar is taken, even days after the test was written."""
+    clock = FakeClock(START)
+    async with Server(db_url, clock=clock, run_worker=False) as server:
+        now = int(clock.now().timestamp())
+        assert (await server.send(reaction(server, timestamp=now - 4 * 60))).status == 200
+        clock.advance(timedelta(days=40))
+        late = reaction(server, timestamp=now)  # signed before the clock moved on
+        assert (await server.send(late)).status == 401
+        assert (await server.send(reaction(server))).status == 200  # signed at the new now
+        assert counts(server)["InboxEvent"] == 2
 
 
 @pytest.mark.parametrize(
@@ -123,15 +142,16 @@ async def test_healthz_reports_the_database(db_url: str) -> None:
             body = await resp.json()
         assert body["status"] == "ok" and body["org"] == "Acme"
         # With the database unreachable the answer says so instead of pretending.
-        up = server.runtime.engine
-        server.runtime.engine = make_engine("postgresql://nobody@127.0.0.1:9/gone")
+        db = server.runtime.db
+        up = db.engine
+        db.engine = make_engine("postgresql://nobody@127.0.0.1:9/gone")
         try:
             async with server.http.get(server.url + "/healthz") as resp:
                 assert resp.status == 503
                 assert (await resp.json())["status"] == "unhealthy"
         finally:
-            server.runtime.engine.dispose()
-            server.runtime.engine = up
+            db.engine.dispose()
+            db.engine = up
 
 
 async def test_unclaimed_workspace_leaves_no_trace(db_url: str) -> None:
@@ -139,7 +159,7 @@ async def test_unclaimed_workspace_leaves_no_trace(db_url: str) -> None:
         ts = server.slack.add_message(CUSTOMERS, "I was charged twice, refund!", user="U0SAM")
         requests = [
             sr.event_reaction_added(
-                "T0OTHER", "U0ANN", "mega", CUSTOMERS, ts, "U0SAM", f"{time.time():.6f}"
+                "T0OTHER", "U0ANN", "mega", CUSTOMERS, ts, "U0SAM", server.now_ts()
             ),
             sr.event_app_mention("T0OTHER", CUSTOMERS, "U0ANN", "<@UBOT> flag", "2.0", ts),
             sr.event_message("T0OTHER", CUSTOMERS, "U0BOB", "we refund it", "3.0", ts),
@@ -165,7 +185,7 @@ async def test_unclaimed_workspace_leaves_no_trace(db_url: str) -> None:
         # The same reaction from the claimed workspace is taken.
         resp = await server.send(
             sr.event_reaction_added(
-                "T0001", "U0ANN", "mega", CUSTOMERS, ts, "U0SAM", f"{time.time():.6f}"
+                "T0001", "U0ANN", "mega", CUSTOMERS, ts, "U0SAM", server.now_ts()
             )
         )
         assert resp.status == 200

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +27,7 @@ URL = "/api/outcomes"
 async def flag_message(server: Server, text: str = "Please refund the invoice") -> Flag:
     ts = server.slack.add_message(CUSTOMERS, text, user="U0SAM")
     reaction = sr.event_reaction_added(
-        "T0001", "U0ANN", "mega", CUSTOMERS, ts, "U0SAM", f"{time.time():.6f}"
+        "T0001", "U0ANN", "mega", CUSTOMERS, ts, "U0SAM", server.now_ts()
     )
     assert (await server.send(reaction)).status == 200
     await server.settle()
@@ -60,10 +59,9 @@ def outcomes(server: Server) -> list[Outcome]:
 
 
 def frozen(server: Server) -> FakeClock:
-    clock = FakeClock(datetime.now(UTC).replace(microsecond=0))
-    server.clock = clock
-    server.slack.set_now(lambda: clock.now().timestamp())
-    return clock
+    """The server's clock: frozen at serving.START until the test moves it."""
+    assert isinstance(server.clock, FakeClock)
+    return server.clock
 
 
 async def test_an_outcome_is_recorded_and_resolves_the_flag(db_url: str) -> None:
@@ -247,7 +245,7 @@ async def test_an_unknown_flag_is_404_and_another_orgs_flag_is_unknown(db_url: s
                 permalink="https://globex.slack.com/archives/C0THEIRS/p1700000000000100",
                 crm_ref="SHARED-REF",
                 flagger_id="U0THEM",
-                flagged_at=datetime.now(UTC),
+                flagged_at=server.clock.now(),
                 via="reaction",
             )
             s.add(theirs)

@@ -6,8 +6,7 @@ CRM webhook)."""
 from __future__ import annotations
 
 import json
-import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlmodel import col, select
@@ -17,6 +16,7 @@ from bot.demo.org import ORG_TOML
 from bot.demo.standins import slack_requests as sr
 from bot.demo.standins.crm import FakeCrm
 from bot.demo.standins.harness import Server
+from bot.demo.standins.serving import START
 from bot.demo.standins.slack_requests import SignedRequest
 from store.models import Broadcast, Flag, InboxEvent, Outcome
 
@@ -28,7 +28,7 @@ def press(server: Server, user: str, b: Broadcast, action_id: str, name: str) ->
     assert b.message_id is not None
     return sr.block_action(
         "T0001", user, b.channel_id, b.message_id, action_id, str(b.id), sr.new_trigger_id(),
-        server.slack.response_url(name), f"{time.time():.6f}",
+        server.slack.response_url(name), server.now_ts(),
     )  # fmt: skip
 
 
@@ -77,7 +77,7 @@ def button_ids(message: dict[str, Any]) -> list[str]:
 async def flag_for_billing(server: Server) -> tuple[Flag, Broadcast]:
     ts = server.slack.add_message(CUSTOMERS, "You charged me twice, refund please", user="U0SAM")
     reaction = sr.event_reaction_added(
-        "T0001", "U0ANN", "mega", CUSTOMERS, ts, "U0SAM", f"{time.time():.6f}"
+        "T0001", "U0ANN", "mega", CUSTOMERS, ts, "U0SAM", server.now_ts()
     )
     assert (await server.send(reaction)).status == 200
     await server.settle()
@@ -97,15 +97,15 @@ async def open_form(server: Server, user: str, b: Broadcast) -> dict[str, Any]:
 
 
 async def test_record_outcome_from_the_card(db_url: str) -> None:
-    async with FakeCrm(SECRET) as crm:
+    clock = FakeClock(START)
+    async with FakeCrm(SECRET, clock=clock) as crm:  # it checks the signed timestamp's age
         server = Server(
             db_url,
             config_toml=ORG_TOML + f'crm_webhook_url = "{crm.url}"\n',
             env={"CROSSTALK_CRM_WEBHOOK_SECRET": SECRET},
+            clock=clock,
             run_worker=False,
         )
-        clock = server.clock = FakeClock(datetime.now(UTC).replace(microsecond=0))
-        crm.now = lambda: clock.now().timestamp()  # it checks the signed timestamp's age
         async with server:
             _, b = await flag_for_billing(server)
             card = server.slack.get_message("C0BILLING", b.message_id or "")

@@ -5,23 +5,23 @@ replaces the old score, and the notice shows it."""
 from __future__ import annotations
 
 import json
-import time
+from datetime import timedelta
 from typing import Any
 
 from sqlmodel import col, select
 
+from bot.core.clock import FakeClock
 from bot.demo.standins import slack_requests as sr
 from bot.demo.standins.harness import Server
+from bot.demo.standins.serving import START
 from bot.demo.standins.slack_requests import SignedRequest
 from store.models import Flag, Rating
 
 CUSTOMERS = "C0CUSTOMERS"
 
 
-def react(ts: str, user: str, channel: str = CUSTOMERS) -> SignedRequest:
-    return sr.event_reaction_added(
-        "T0001", user, "mega", channel, ts, "U0SAM", f"{time.time():.6f}"
-    )
+def react(server: Server, ts: str, user: str, channel: str = CUSTOMERS) -> SignedRequest:
+    return sr.event_reaction_added("T0001", user, "mega", channel, ts, "U0SAM", server.now_ts())
 
 
 def rate(
@@ -32,12 +32,13 @@ def rate(
     flag_id: int,
     *,
     name: str = "rate",
-    action_ts: float | None = None,
+    action_ts: str | None = None,
 ) -> SignedRequest:
+    """A press of one of the notice's rating buttons, at the server's now by default."""
     return sr.block_action(
         "T0001", user, notice["channel"], notice["ts"], f"ct_rate_{score}", str(flag_id),
         sr.new_trigger_id(), server.slack.response_url(name),
-        f"{action_ts or time.time():.6f}", thread_ts=notice.get("thread_ts"),
+        action_ts or server.now_ts(), thread_ts=notice.get("thread_ts"),
     )  # fmt: skip
 
 
@@ -54,7 +55,7 @@ def shown(server: Server, notice: dict[str, Any]) -> str:
 
 async def flag_and_notice(server: Server, channel: str = CUSTOMERS) -> tuple[Flag, dict[str, Any]]:
     ts = server.slack.add_message(channel, "You charged me twice, refund please", user="U0SAM")
-    assert (await server.send(react(ts, "U0ANN", channel))).status == 200
+    assert (await server.send(react(server, ts, "U0ANN", channel))).status == 200
     await server.settle()
     (flag,) = server.query(select(Flag))
     notices = [
@@ -67,7 +68,8 @@ async def flag_and_notice(server: Server, channel: str = CUSTOMERS) -> tuple[Fla
 
 
 async def test_the_flagger_rates_and_a_new_press_replaces_the_old(db_url: str) -> None:
-    async with Server(db_url, run_worker=False) as server:
+    clock = FakeClock(START)
+    async with Server(db_url, clock=clock, run_worker=False) as server:
         flag, notice = await flag_and_notice(server)
         assert notice["channel"] == CUSTOMERS and notice["thread_ts"] == flag.message_id
         (actions,) = [b for b in notice["blocks"] if b["type"] == "actions"]
@@ -76,26 +78,32 @@ async def test_the_flagger_rates_and_a_new_press_replaces_the_old(db_url: str) -
         ]
         assert "not rated yet" in shown(server, notice)
 
-        first = time.time()
-        assert (await server.send(rate(server, notice, "U0ANN", 4, flag.id or 0))).status == 200
+        clock.advance(timedelta(minutes=5))
+        first = server.now_ts()
+        press = rate(server, notice, "U0ANN", 4, flag.id or 0, action_ts=first)
+        assert (await server.send(press)).status == 200
         await server.settle()
         assert ratings(server) == [("U0ANN", 4)]
         assert "4/5 by <@U0ANN>" in shown(server, notice)
 
+        clock.advance(timedelta(minutes=1))
         assert (await server.send(rate(server, notice, "U0ANN", 2, flag.id or 0))).status == 200
         await server.settle()
         assert ratings(server) == [("U0ANN", 2)]  # replaced, not added
         assert "2/5 by <@U0ANN>" in shown(server, notice) and "4/5" not in shown(server, notice)
 
         # A press older than the one recorded (a late delivery) does not win.
-        late = rate(server, notice, "U0ANN", 5, flag.id or 0, action_ts=first - 1)
+        clock.advance(timedelta(minutes=1))
+        before = f"{float(first) - 1:.6f}"
+        late = rate(server, notice, "U0ANN", 5, flag.id or 0, action_ts=before)
         assert (await server.send(late)).status == 200
         await server.settle()
         assert ratings(server) == [("U0ANN", 2)]
 
         # A second flagger of the same message rates too: one rating each.
-        assert (await server.send(react(flag.message_id, "U0CAL"))).status == 200
+        assert (await server.send(react(server, flag.message_id, "U0CAL"))).status == 200
         await server.settle()
+        clock.advance(timedelta(minutes=1))
         assert (await server.send(rate(server, notice, "U0CAL", 5, flag.id or 0))).status == 200
         await server.settle()
         assert ratings(server) == [("U0ANN", 2), ("U0CAL", 5)]

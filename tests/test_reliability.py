@@ -192,7 +192,11 @@ async def test_the_running_worker_wakes_for_the_retry_itself(db_url: str) -> Non
         await server.slack.wait_for("chat.postMessage", 1)  # the notice
         await server.slack.wait_for("chat.postMessage", 1, ok=False)  # the card's 429
         row = card_row(server, "C0BILLING")
-        assert worker._idle_wait() == (row.next_attempt_at - clock.now()).total_seconds() == 2.0
+        assert (
+            await worker.idle_wait(OutboxMessage)
+            == (row.next_attempt_at - clock.now()).total_seconds()
+            == 2.0
+        )
         assert [c.status for c in posts_to(server.slack, "C0BILLING")] == [429]
         clock.set(row.next_attempt_at)
         await server.slack.wait_for("chat.postMessage", 2)
@@ -285,23 +289,24 @@ async def test_events_stored_before_a_crash_are_handled_after_restart(db_url: st
             assert (await first.send(flag_by_reaction(untouched))).status == 200
             slack.delay("conversations.history", 0.2)
             task = asyncio.create_task(first.runtime.worker.run_inbox())
-            await slack.wait_for("conversations.history", ok=None)
-            await _crash(task)  # mid-way through the first event, the second not begun
+            await slack.wait_for("conversations.history", 2, ok=None)
+            await _crash(task)  # both events of the batch in flight, neither recorded
             slack.delay("conversations.history", 0)
             assert count(first, Flag) == 0
             owner = first.runtime.worker.owner
 
         async with Server(db_url, clock=clock, slack=slack) as second:
             await second.settle()
-            # The untouched event is handled at once; the crashed one waits for its lease.
+            # The dead process's lease holds both until it runs out: nobody else takes
+            # them meanwhile, and nothing is lost.
             leased = second.query(select(InboxEvent).where(InboxEvent.status == "pending"))
-            assert [(e.lease_owner, e.attempts) for e in leased] == [(owner, 1)]
-            assert len(cards_in(slack, "C0PRODUCT")) == 1 and cards_in(slack, "C0BILLING") == []
+            assert [(e.lease_owner, e.attempts) for e in leased] == [(owner, 1), (owner, 1)]
+            assert cards_in(slack, "C0PRODUCT") == [] and cards_in(slack, "C0BILLING") == []
 
             clock.advance(LEASE + timedelta(seconds=1))
             await second.settle()
             events = second.query(select(InboxEvent).order_by(col(InboxEvent.id)))
-            assert [(e.status, e.attempts) for e in events] == [("done", 2), ("done", 1)]
+            assert [(e.status, e.attempts) for e in events] == [("done", 2), ("done", 2)]
             assert count(second, Flag) == 2
             assert_each_card_once(second, ("C0BILLING", "C0PRODUCT"))
             assert len(slack.posted(CUSTOMERS)) == 2  # one notice per flag
@@ -322,12 +327,12 @@ async def test_a_post_in_flight_at_a_crash_is_not_doubled_after_restart(db_url: 
             worker = first.runtime.worker
             task = asyncio.create_task(worker.run_outbox())
             await slack.wait_for("chat.postMessage", ok=None)
-            # A worker holds a lease only on the row it works on, never on a queue of rows
-            # that could outlive the lease and be taken up by another replica meanwhile.
+            # The flag's rows are leased together (its cards, then its notice, in order);
+            # each waiting row has its lease renewed before its turn (test_queue.py).
             held = first.query(
                 select(OutboxMessage).where(OutboxMessage.lease_owner == worker.owner)
             )
-            assert len(held) == 1
+            assert len(held) == 4
             await _crash(task)
             # Slack finishes the request it was given although nobody waits for the answer.
             for _ in range(100):
@@ -440,7 +445,7 @@ async def test_an_update_waits_for_a_card_another_replica_is_posting(db_url: str
     clock = server.clock = fake_clock(server)
     async with server:
         a = server.runtime.worker
-        b = Worker(engine=a.engine, org=a.org, gateways=a.gateways, clock=clock)
+        b = Worker(db=a.db, org=a.org, gateways=a.gateways, clock=clock)
         assert a.owner != b.owner
         server.slack.fail_next("chat.postMessage", status=429)  # billing's card waits
         await flag_one(server, "I was charged twice and the app is broken.")

@@ -3,8 +3,9 @@ schedulers on, sharing one database and one FakeSlack, each run the due checks a
 every digest, reminder and escalation reaches Slack once. Then one replica is stopped and
 started again: its catch-up check sends nothing a second time.
 
-No fake clock can cross a process boundary, so the config sets each team's digest time to
-two minutes ago (UTC), and the data sits in the ISO week that digest covers.
+Each process lives on the test's calendar: CROSSTALK_CLOCK_START starts its clock at
+serving.START (a Monday 09:00 UTC), whatever today is. The config sets each team's digest
+time to two minutes before that, and the data sits in the ISO week that digest covers.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import time
 from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ from sqlmodel import Session, col, func, select
 
 from bot.core.timecalc import iso_week_bounds
 from bot.demo.org import CHANNELS, USERS
+from bot.demo.standins.serving import START
 from bot.demo.standins.slack_api import FakeSlack
 from bot.demo.standins.slack_requests import DEFAULT_SIGNING_SECRET
 from bot.handlers.digest.weeks import WeeklyTime, last_send, week_before
@@ -114,7 +116,7 @@ class Scenario:
 
 @pytest.fixture
 def scenario(db_url: str, tmp_path: Path) -> Scenario:
-    now = datetime.now(UTC)
+    now = START
     when = (now - timedelta(minutes=2)).strftime("%a %H:%M").lower()
     week = week_before(last_send(WeeklyTime.parse(when), UTC, now), UTC)
     toml = config_toml(when)
@@ -129,6 +131,7 @@ def scenario(db_url: str, tmp_path: Path) -> Scenario:
         CROSSTALK_DATABASE_URL=db_url,
         CROSSTALK_CONFIG=str(tmp_path / "crosstalk.toml"),
         SLACK_SIGNING_SECRET=DEFAULT_SIGNING_SECRET,
+        CROSSTALK_CLOCK_START=START.isoformat(),
         PYTHONUNBUFFERED="1",
     )
     start, _ = iso_week_bounds(week, UTC)

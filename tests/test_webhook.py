@@ -12,7 +12,6 @@ import hmac
 import json
 import logging
 import socket
-import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -36,21 +35,21 @@ def config(url: str) -> str:
     return ORG_TOML + f'crm_webhook_url = "{url}"\n'  # ORG_TOML ends in its [api] table
 
 
-def crm_server(db_url: str, url: str, *, secret: str = SECRET) -> Server:
-    server = Server(
+def crm_server(db_url: str, crm: FakeCrm, *, secret: str = SECRET) -> Server:
+    """A server on the receiver's clock (the receiver checks the signed timestamp's age)."""
+    return Server(
         db_url,
-        config_toml=config(url),
+        config_toml=config(crm.url),
         env={"CROSSTALK_CRM_WEBHOOK_SECRET": secret},
+        clock=crm.clock,
         run_worker=False,
     )
-    server.clock = FakeClock(datetime.now(UTC).replace(microsecond=0))
-    return server
 
 
 async def flag_message(server: Server) -> Flag:
     ts = server.slack.add_message(CUSTOMERS, TEXT, user="U0SAM")
     reaction = sr.event_reaction_added(
-        "T0001", "U0ANN", "mega", CUSTOMERS, ts, "U0SAM", f"{time.time():.6f}"
+        "T0001", "U0ANN", "mega", CUSTOMERS, ts, "U0SAM", server.slack.next_ts()
     )
     assert (await server.send(reaction)).status == 200
     await server.settle()
@@ -82,14 +81,14 @@ def free_port() -> int:
 
 
 async def test_a_new_flag_and_its_outcome_reach_the_crm_signed(db_url: str) -> None:
-    async with FakeCrm(SECRET) as crm, crm_server(db_url, crm.url) as server:
+    async with FakeCrm(SECRET) as crm, crm_server(db_url, crm) as server:
         flag = await flag_message(server)
         key = f"webhook:flag:{flag.id}"
         assert list(crm.deliveries) == [key]
         (got,) = crm.received
         assert (got.status, got.event, got.delivery) == (202, "flag.created", key)
         # The signature is HMAC-SHA256 over "<timestamp>.<body>", checked here as well.
-        assert got.timestamp is not None and abs(int(got.timestamp) - time.time()) < 60
+        assert got.timestamp == str(int(server.clock.now().timestamp()))
         mac = hmac.new(SECRET.encode(), f"{got.timestamp}.".encode() + got.body, hashlib.sha256)
         assert got.signature == "sha256=" + mac.hexdigest()
         assert crm.accepted[key] == {
@@ -140,7 +139,7 @@ async def test_a_new_flag_and_its_outcome_reach_the_crm_signed(db_url: str) -> N
 
 
 async def test_a_receiver_that_rejects_the_signature_gets_no_retries(db_url: str) -> None:
-    async with FakeCrm("another-secret") as crm, crm_server(db_url, crm.url) as server:
+    async with FakeCrm("another-secret") as crm, crm_server(db_url, crm) as server:
         await flag_message(server)
         (row,) = webhooks(server)
         assert (row.status, row.attempts) == ("dead", 1)  # a 4xx other than 429 is final
@@ -149,7 +148,7 @@ async def test_a_receiver_that_rejects_the_signature_gets_no_retries(db_url: str
 
 
 async def test_a_server_error_is_retried_and_delivered_exactly_once(db_url: str) -> None:
-    async with FakeCrm(SECRET) as crm, crm_server(db_url, crm.url) as server:
+    async with FakeCrm(SECRET) as crm, crm_server(db_url, crm) as server:
         clock = server.clock
         assert isinstance(clock, FakeClock)
         crm.fail_next(2, status=500)
@@ -176,7 +175,7 @@ async def test_a_server_error_is_retried_and_delivered_exactly_once(db_url: str)
 
 
 async def test_too_many_requests_waits_for_retry_after(db_url: str) -> None:
-    async with FakeCrm(SECRET) as crm, crm_server(db_url, crm.url) as server:
+    async with FakeCrm(SECRET) as crm, crm_server(db_url, crm) as server:
         clock = server.clock
         assert isinstance(clock, FakeClock)
         crm.fail_next(status=429, retry_after="30")
@@ -197,7 +196,7 @@ async def test_too_many_requests_waits_for_retry_after(db_url: str) -> None:
 async def test_an_unreachable_receiver_is_retried_until_it_is_back(db_url: str) -> None:
     port = free_port()
     crm = FakeCrm(SECRET, port=port)
-    async with crm_server(db_url, crm.url) as server:
+    async with crm_server(db_url, crm) as server:
         clock = server.clock
         assert isinstance(clock, FakeClock)
         flag = await flag_message(server)  # nobody listens on that port yet
@@ -218,7 +217,7 @@ async def test_an_unreachable_receiver_is_retried_until_it_is_back(db_url: str) 
 async def test_a_timed_out_delivery_is_resent_with_the_same_id(db_url: str) -> None:
     """The receiver took the first request but answered too late: the retry carries the
     same delivery id, so the receiver keeps one delivery and answers the repeat."""
-    async with FakeCrm(SECRET) as crm, crm_server(db_url, crm.url) as server:
+    async with FakeCrm(SECRET) as crm, crm_server(db_url, crm) as server:
         clock = server.clock
         assert isinstance(clock, FakeClock)
         gateways = server.runtime.gateways
@@ -246,7 +245,7 @@ async def test_without_a_secret_the_webhook_is_off_and_says_so_once(
     db_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO)
-    async with FakeCrm(SECRET) as crm, crm_server(db_url, crm.url, secret="") as server:
+    async with FakeCrm(SECRET) as crm, crm_server(db_url, crm, secret="") as server:
         flag = await flag_message(server)
         await post_outcome(server, {"flag_id": flag.id, "kind": "upsell", "amount": 10})
         await server.settle()

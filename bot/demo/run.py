@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
-from bot.core.clock import FakeClock
+from bot.core.clock import FakeClock, SystemClock
 from config.load import parse_config
 
 LISTENING = ("C0CUSTOMERS", "C0SHARED")
@@ -39,8 +39,11 @@ def own_environment() -> Iterator[None]:
         os.environ.update(saved)
 
 
-async def run_demo(out: TextIO | None = None, *, temp_root: Path | None = None) -> int:
-    """Play the story and print the report; returns the process exit code."""
+async def run_demo(
+    out: TextIO | None = None, *, temp_root: Path | None = None, today: datetime | None = None
+) -> int:
+    """Play the story and print the report; returns the process exit code. The story is
+    set in the business week before `today` (by default the system clock's now)."""
     began = time.perf_counter()
     out = out or sys.stdout
     from bot.demo import extras as demo_extras
@@ -55,12 +58,12 @@ async def run_demo(out: TextIO | None = None, *, temp_root: Path | None = None) 
     database = workdir / "crosstalk.db"
     config = parse_config(ORG_TOML, "demo.toml")
     tz = ZoneInfo(config.org.timezone)
-    start = demo_scenario.scenario_start(datetime.now(tz).date(), tz)
+    now = today or SystemClock().now()
+    start = demo_scenario.scenario_start(now.astimezone(tz).date(), tz)
     clock = FakeClock(start)
     with own_environment():
         server = Server(f"sqlite:///{database}", config_toml=ORG_TOML, clock=clock)
-        async with server:
-            server.slack.set_now(lambda: clock.now().timestamp())
+        async with server:  # FakeSlack's ts follow the server's clock
             demo_story.seed_people(server)
             await demo_scenario.play(demo_story.Story(server, clock, start))
             extras = await demo_extras.roi_section(server)

@@ -5,22 +5,16 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import overload
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from bot.core.cards import Button, Card, Content, Link, RichText
 from bot.core.refs import Platform, UserRef
 from bot.core.timecalc import format_duration
 from bot.handlers.context import Gateways
-from store.models import (
-    Broadcast,
-    Flag,
-    FlagFlagger,
-    FlagTopic,
-    Interpretation,
-    Outcome,
-    Rating,
-    Team,
-)
+from store import broadcasts, flags, orgs
+from store import outcomes as outcome_rows
+from store import ratings as rating_rows
+from store.models import Broadcast, Flag, Interpretation, Team
 
 ICON = {"positive": "🟢", "neutral": "⚪", "negative": "🔴"}
 
@@ -30,33 +24,20 @@ def _user(platform: str, user_id: str | None) -> UserRef | str:
 
 
 def topics_of(session: Session, flag_id: int) -> list[str]:
-    stmt = select(FlagTopic.topic).where(FlagTopic.flag_id == flag_id).order_by(col(FlagTopic.id))
-    return list(session.exec(stmt).all())
+    return list(flags.topics(session=session, flag_id=flag_id))
 
 
 def team_names(session: Session, flag_id: int, exclude_team: int | None = None) -> list[str]:
-    stmt = (
-        select(Team.name)
-        .join(Broadcast, col(Broadcast.team_id) == col(Team.id))
-        .where(Broadcast.flag_id == flag_id, Broadcast.status == "active")
-        .order_by(col(Broadcast.id))
-    )
-    if exclude_team is not None:
-        stmt = stmt.where(Broadcast.team_id != exclude_team)
-    return list(session.exec(stmt).all())
+    return broadcasts.active_team_names(session=session, flag_id=flag_id, exclude_team=exclude_team)
 
 
 def broadcast_card(session: Session, broadcast: Broadcast) -> Card:
-    flag = session.get(Flag, broadcast.flag_id)
-    team = session.get(Team, broadcast.team_id)
+    flag = flags.get(session=session, flag_id=broadcast.flag_id)
+    team = orgs.team(session=session, team_id=broadcast.team_id)
     assert flag is not None and team is not None and broadcast.id is not None
     p = flag.platform
     others = team_names(session, flag.id or 0, exclude_team=team.id)
-    flaggers = session.exec(
-        select(FlagFlagger.user_id)
-        .where(FlagFlagger.flag_id == flag.id)
-        .order_by(col(FlagFlagger.id))
-    ).all()
+    flaggers = flags.flagger_ids(session=session, flag_id=flag.id or 0)
     who: RichText = (_user(p, flag.flagger_id),)
     if len(flaggers) > 1:
         who += (f" (+{len(flaggers) - 1} more)",)
@@ -135,9 +116,7 @@ def _status(broadcast: Broadcast, flag: Flag, team: Team) -> RichText:
 
 
 def outcome_summary(session: Session, flag_id: int) -> str:
-    rows = session.exec(
-        select(Outcome).where(Outcome.flag_id == flag_id).order_by(col(Outcome.id))
-    ).all()
+    rows = outcome_rows.of_flag(session=session, flag_id=flag_id)
     return "; ".join(
         o.kind.replace("_", " ") + (f" {o.amount:,.2f} {o.currency}" if o.amount else "")
         for o in rows
@@ -148,9 +127,7 @@ def notice_card(session: Session, flag: Flag) -> Card:
     """The reply in the origin thread (or the flagger's DM): who was notified, and the
     flaggers' 1-5 rating of the interpretations, with the buttons to give it."""
     names = ", ".join(team_names(session, flag.id or 0)) or "no team"
-    ratings = session.exec(
-        select(Rating).where(Rating.flag_id == flag.id).order_by(col(Rating.id))
-    ).all()
+    ratings = rating_rows.of_flag(session=session, flag_id=flag.id or 0)
     rated: RichText = ()
     for i, r in enumerate(ratings):
         rated += (", " if i else "", f"{r.score}/5 by ", _user(flag.platform, r.user_id))
@@ -170,7 +147,9 @@ def notice_card(session: Session, flag: Flag) -> Card:
 
 
 def mirror_text(session: Session, interp: Interpretation) -> RichText:
-    team = session.get(Team, interp.author_team_id) if interp.author_team_id else None
+    team = (
+        orgs.team(session=session, team_id=interp.author_team_id) if interp.author_team_id else None
+    )
     label = team.name if team else "outside any team"
     if interp.deleted_at:
         return (f"💬 {label}: (interpretation deleted by its author)",)

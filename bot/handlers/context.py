@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from datetime import datetime
+from typing import TYPE_CHECKING, Protocol
 
 from bot.core.gateway import ChatGateway, GatewayError
 from bot.core.refs import Platform
@@ -12,14 +13,21 @@ from config.schema import CrosstalkConfig, TeamConfig
 from store.orgs import OrgIds
 
 if TYPE_CHECKING:
-    from bot.handlers.webhook import CrmWebhook
+    from bot.inbox import ThreadIndex
+
+
+class Webhook(Protocol):
+    """The signed CRM webhook (bot.handlers.webhook.CrmWebhook)."""
+
+    async def post(self, body: bytes, *, delivery: str, event: str, now: datetime) -> int: ...
 
 
 @dataclass(frozen=True)
 class OrgContext:
     config: CrosstalkConfig
     ids: OrgIds
-    wake_outbox: Callable[[], None] = field(default=lambda: None)
+    wake_outbox: Callable[[], None] = field(default=lambda: None)  # any thread may call it
+    threads: ThreadIndex | None = None  # the threads of our cards (bot.inbox)
 
     @property
     def org_id(self) -> int:
@@ -36,7 +44,7 @@ class Gateways:
     def __init__(self, gateways: Mapping[Platform, ChatGateway] | None = None) -> None:
         self._by_platform: dict[Platform, ChatGateway] = dict(gateways or {})
         # The signed CRM webhook; None when it is off (no URL, or no secret to sign with).
-        self.webhook: CrmWebhook | None = None
+        self.webhook: Webhook | None = None
 
     def add(self, gateway: ChatGateway) -> None:
         self._by_platform[gateway.platform] = gateway

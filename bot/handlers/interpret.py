@@ -5,38 +5,32 @@ origin, with edits and deletions followed."""
 from __future__ import annotations
 
 import json
+import uuid
 
-from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from bot.core.clock import Clock
 from bot.core.events import IncomingMessage, InterpretationForm
 from bot.handlers.context import OrgContext
 from bot.handlers.timing import refresh_broadcast
-from store.db import session_scope
-from store.models import Broadcast, Flag, FlagFlagger, Interpretation
+from config.schema import TeamConfig
+from store import broadcasts, flags, interpretations
+from store.models import Broadcast, Flag, Interpretation
 from store.orgs import teams_of
 from store.queue import enqueue_outbox
 
 
-def _broadcast_for_thread(session: Session, msg: IncomingMessage) -> Broadcast | None:
+def _card_of_thread(session: Session, org: OrgContext, msg: IncomingMessage) -> Broadcast | None:
     thread = msg.message.thread_id
     if not thread:
         return None
-    return session.exec(
-        select(Broadcast).where(
-            Broadcast.platform == msg.message.platform.value,
-            Broadcast.channel_id == msg.message.channel.id,
-            Broadcast.message_id == thread,
-        )
-    ).first()
-
-
-def _is_flagger(session: Session, flag_id: int, user_id: str) -> bool:
-    stmt = select(FlagFlagger.id).where(
-        FlagFlagger.flag_id == flag_id, FlagFlagger.user_id == user_id
+    return broadcasts.by_card(
+        session=session,
+        org_id=org.org_id,
+        platform=msg.message.platform.value,
+        channel_id=msg.message.channel.id,
+        message_id=thread,
     )
-    return session.exec(stmt).first() is not None
 
 
 def _author_team(
@@ -78,13 +72,9 @@ def _enqueue_mirrors(
         target=json.dumps({"to": "origin", "dm": flag.origin_shared}),
     )
     if mode == "all":
-        others = session.exec(
-            select(Broadcast).where(
-                Broadcast.flag_id == flag.id,
-                Broadcast.status == "active",
-                col(Broadcast.id) != interp.broadcast_id,
-            )
-        ).all()
+        others = broadcasts.active_others(
+            session=session, flag_id=flag.id or 0, but=interp.broadcast_id
+        )
         for b in others:
             enqueue_outbox(
                 session,
@@ -96,57 +86,53 @@ def _enqueue_mirrors(
                 now=now,
                 target=json.dumps({"to": "broadcast", "broadcast_id": b.id}),
             )
-    org.wake_outbox()
 
 
 def on_message(
-    *, event: IncomingMessage, engine: Engine, org: OrgContext, clock: Clock
+    *, event: IncomingMessage, session: Session, org: OrgContext, clock: Clock
 ) -> int | None:
     """A message in a channel: an interpretation when it is a human reply in a broadcast
     thread by someone other than the flagger. Returns the interpretation id."""
     if event.author.is_bot:
         return None
-    with session_scope(engine) as session:
-        if event.change != "new":
-            return _follow_change(session, event, org, clock)
-        broadcast = _broadcast_for_thread(session, event)
-        if broadcast is None or broadcast.id is None:
-            return None
-        flag = session.get(Flag, broadcast.flag_id)
-        assert flag is not None and flag.id is not None
-        if _is_flagger(session, flag.id, event.author.id):
-            return None
-        platform = event.message.platform.value
-        exists = session.exec(
-            select(Interpretation).where(
-                Interpretation.platform == platform,
-                Interpretation.channel_id == event.message.channel.id,
-                Interpretation.message_id == event.message.id,
-            )
-        ).first()
-        if exists is not None:
-            return exists.id
-        team = _author_team(session, org, platform, event.author.id, broadcast.team_id)
-        interp = Interpretation(
-            org_id=org.org_id,
-            flag_id=flag.id,
-            broadcast_id=broadcast.id,
-            platform=platform,
-            channel_id=event.message.channel.id,
-            message_id=event.message.id,
-            author_id=event.author.id,
-            author_team_id=team,
-            cross_team=_is_cross_team(flag, team),
-            source="reply",
-            text=event.text,
-            created_at=event.at,
-        )
-        session.add(interp)
-        session.flush()
-        refresh_broadcast(session, broadcast)
-        _mark_progress(session, flag, org, clock)
-        _enqueue_mirrors(session, org, interp, flag, clock)
-        return interp.id
+    if event.change != "new":
+        return _follow_change(session, event, org, clock)
+    broadcast = _card_of_thread(session, org, event)
+    if broadcast is None or broadcast.id is None:
+        return None
+    flag = flags.get(session=session, flag_id=broadcast.flag_id)
+    assert flag is not None and flag.id is not None
+    if flags.is_flagger(session=session, flag_id=flag.id, user_id=event.author.id):
+        return None
+    platform = event.message.platform.value
+    exists = interpretations.by_message(
+        session=session,
+        platform=platform,
+        channel_id=event.message.channel.id,
+        message_id=event.message.id,
+    )
+    if exists is not None:
+        return exists.id
+    team = _author_team(session, org, platform, event.author.id, broadcast.team_id)
+    interp = Interpretation(
+        org_id=org.org_id,
+        flag_id=flag.id,
+        broadcast_id=broadcast.id,
+        platform=platform,
+        channel_id=event.message.channel.id,
+        message_id=event.message.id,
+        author_id=event.author.id,
+        author_team_id=team,
+        cross_team=_is_cross_team(flag, team),
+        source="reply",
+        text=event.text,
+        created_at=event.at,
+    )
+    interpretations.save(session=session, interpretation=interp)
+    refresh_broadcast(session, broadcast)
+    _mark_progress(session, flag, org, clock)
+    _enqueue_mirrors(session, org, interp, flag, clock)
+    return interp.id
 
 
 def _mark_progress(session: Session, flag: Flag, org: OrgContext, clock: Clock) -> None:
@@ -159,30 +145,27 @@ def _mark_progress(session: Session, flag: Flag, org: OrgContext, clock: Clock) 
 
 def enqueue_card_updates(session: Session, org: OrgContext, flag_id: int, clock: Clock) -> None:
     now = clock.now()
-    rows = session.exec(select(Broadcast).where(Broadcast.flag_id == flag_id)).all()
-    for b in rows:
+    for b in broadcasts.of_flag(session=session, flag_id=flag_id):
         enqueue_outbox(
             session,
             org_id=org.org_id,
-            dedupe_key=f"card-update:{b.id}:{now.timestamp()}",
+            dedupe_key=f"card-update:{b.id}:{uuid.uuid4().hex}",
             kind="card_update",
             platform=b.platform,
             subject_id=b.id,
             now=now,
         )
-    org.wake_outbox()
 
 
 def _follow_change(
     session: Session, event: IncomingMessage, org: OrgContext, clock: Clock
 ) -> int | None:
-    interp = session.exec(
-        select(Interpretation).where(
-            Interpretation.platform == event.message.platform.value,
-            Interpretation.channel_id == event.message.channel.id,
-            Interpretation.message_id == event.message.id,
-        )
-    ).first()
+    interp = interpretations.by_message(
+        session=session,
+        platform=event.message.platform.value,
+        channel_id=event.message.channel.id,
+        message_id=event.message.id,
+    )
     if interp is None or interp.deleted_at is not None:
         return None
     if event.change == "edited":
@@ -192,12 +175,13 @@ def _follow_change(
         interp.edited_at = event.at
     else:
         interp.deleted_at = event.at
-    session.add(interp)
-    session.flush()
-    flag = session.get(Flag, interp.flag_id)
+    interpretations.save(session=session, interpretation=interp)
+    flag = flags.get(session=session, flag_id=interp.flag_id)
     assert flag is not None
     if interp.broadcast_id is not None:
-        broadcast = session.get(Broadcast, interp.broadcast_id)
+        broadcast = broadcasts.get(
+            session=session, org_id=org.org_id, broadcast_id=interp.broadcast_id
+        )
         assert broadcast is not None
         refresh_broadcast(session, broadcast)
         enqueue_card_updates(session, org, flag.id or 0, clock)
@@ -207,39 +191,43 @@ def _follow_change(
     return interp.id
 
 
+def form_team(*, session: Session, org: OrgContext, broadcast_id: int) -> TeamConfig | None:
+    """The team whose "Add interpretation" form a card's button opens."""
+    b = broadcasts.get(session=session, org_id=org.org_id, broadcast_id=broadcast_id)
+    return org.team_by_id(b.team_id) if b is not None else None
+
+
 def on_form(
-    *, event: InterpretationForm, engine: Engine, org: OrgContext, clock: Clock
+    *, event: InterpretationForm, session: Session, org: OrgContext, clock: Clock
 ) -> int | None:
     """The "Add interpretation" form: an interpretation with impact, action and owner."""
-    with session_scope(engine) as session:
-        broadcast = session.get(Broadcast, event.broadcast_id)
-        if broadcast is None or broadcast.org_id != org.org_id:
-            return None
-        flag = session.get(Flag, broadcast.flag_id)
-        assert flag is not None and flag.id is not None
-        platform = event.user.platform.value
-        team = _author_team(session, org, platform, event.user.id, broadcast.team_id)
-        is_flagger = _is_flagger(session, flag.id, event.user.id)
-        interp = Interpretation(
-            org_id=org.org_id,
-            flag_id=flag.id,
-            broadcast_id=None if is_flagger else broadcast.id,
-            platform=platform,
-            channel_id=broadcast.channel_id,
-            message_id=f"form:{event.user.id}:{event.at.timestamp()}",
-            author_id=event.user.id,
-            author_team_id=team,
-            cross_team=not is_flagger and _is_cross_team(flag, team),
-            source="form",
-            text=event.text,
-            impact=event.impact,
-            action=event.action,
-            owner_id=event.owner.id if event.owner else None,
-            created_at=event.at,
-        )
-        session.add(interp)
-        session.flush()
-        refresh_broadcast(session, broadcast)
-        _mark_progress(session, flag, org, clock)
-        _enqueue_mirrors(session, org, interp, flag, clock)
-        return interp.id
+    broadcast = broadcasts.get(session=session, org_id=org.org_id, broadcast_id=event.broadcast_id)
+    if broadcast is None:
+        return None
+    flag = flags.get(session=session, flag_id=broadcast.flag_id)
+    assert flag is not None and flag.id is not None
+    platform = event.user.platform.value
+    team = _author_team(session, org, platform, event.user.id, broadcast.team_id)
+    is_flagger = flags.is_flagger(session=session, flag_id=flag.id, user_id=event.user.id)
+    interp = Interpretation(
+        org_id=org.org_id,
+        flag_id=flag.id,
+        broadcast_id=None if is_flagger else broadcast.id,
+        platform=platform,
+        channel_id=broadcast.channel_id,
+        message_id=f"form:{event.user.id}:{event.at.timestamp()}",
+        author_id=event.user.id,
+        author_team_id=team,
+        cross_team=not is_flagger and _is_cross_team(flag, team),
+        source="form",
+        text=event.text,
+        impact=event.impact,
+        action=event.action,
+        owner_id=event.owner.id if event.owner else None,
+        created_at=event.at,
+    )
+    interpretations.save(session=session, interpretation=interp)
+    refresh_broadcast(session, broadcast)
+    _mark_progress(session, flag, org, clock)
+    _enqueue_mirrors(session, org, interp, flag, clock)
+    return interp.id

@@ -9,6 +9,8 @@ flagger), on a broadcast still active (not "not for us") whose flag is still ope
 
 Once means once: each reminder and escalation is an outbox row with a unique key
 (`nudge:{broadcast}`, `escalation:{broadcast}`), queued by whichever replica looks first.
+The SLA and business hours are the config's (a team gone from it is reminded no more), the
+queries the store's (store.nudges).
 """
 
 from __future__ import annotations
@@ -16,133 +18,129 @@ from __future__ import annotations
 import json
 import logging
 from datetime import datetime, timedelta
-from functools import cache
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, exists
 from sqlalchemy.engine import Engine
-from sqlmodel import col, select
+from sqlmodel import Session
 
 from bot.core.cards import Card, Link, RichText
 from bot.core.clock import Clock
 from bot.core.refs import ChannelRef, MessageRef, Platform, UserRef
-from bot.core.timecalc import BusinessHours, add_business_seconds, business_seconds, format_duration
+from bot.core.timecalc import add_business_seconds, business_seconds, format_duration
 from bot.handlers.cards import localize
 from bot.handlers.context import Gateways, OrgContext
-from bot.handlers.digest.plan import user_platform
-from bot.handlers.digest.send import post_once, send_to
+from bot.handlers.digest.send import SKIP, post_once, send_to
+from config.schema import TeamConfig
 from store.db import session_scope
-from store.models import Broadcast, Flag, OutboxMessage, Team
+from store.models import Broadcast, Flag, OutboxMessage
+from store.nudges import still_waiting, waiting_cards
+from store.outbox_keys import subjects_queued
 from store.queue import enqueue_outbox
 
 log = logging.getLogger("crosstalk.nudge")
 NUDGE = "nudge"
 ESCALATION = "escalation"
 HORIZON = timedelta(days=14)  # older unanswered cards are left alone, not escalated in bulk
-OPEN = ("open", "acknowledged")
 
 
-@cache
-def _hours(text: str) -> BusinessHours:
-    return BusinessHours.parse(text)
-
-
-def due_times(b: Broadcast, team: Team) -> tuple[datetime, datetime]:
+def due_times(b: Broadcast, team: TeamConfig) -> tuple[datetime, datetime]:
     """When the reminder and the escalation fall due: one and two SLAs of business time
     after the card was posted."""
     assert b.posted_at is not None
-    hours, tz = _hours(team.business_hours), ZoneInfo(team.timezone)
     return (
-        add_business_seconds(b.posted_at, team.sla_seconds, hours, tz),
-        add_business_seconds(b.posted_at, 2 * team.sla_seconds, hours, tz),
+        add_business_seconds(b.posted_at, team.sla_seconds, team.hours, team.zone),
+        add_business_seconds(b.posted_at, 2 * team.sla_seconds, team.hours, team.zone),
     )
 
 
 def escalation_targets(org: OrgContext, broadcast_id: int) -> list[tuple[str, str, dict[str, Any]]]:
-    """(key, platform, target) per recipient: the managers' channel(s), else each manager."""
+    """(key, platform, target) per recipient: the managers' channel(s), else each manager
+    on the platform the config names them on."""
     base = f"escalation:{broadcast_id}"
     d = org.config.digest
-    out = [(base, "slack", {"channel": d.managers_channel})] if d.managers_channel else []
+    out: list[tuple[str, str, dict[str, Any]]] = []
+    if d.managers_channel:
+        out.append((base, Platform.SLACK, {"channel": d.managers_channel}))
     if d.managers_teams_channel:
-        out.append((f"{base}:teams", "teams", {"channel": d.managers_teams_channel}))
-    if out:
-        return out
-    return [(f"{base}:{u}", user_platform(u), {"user": u}) for u in org.config.roi.managers]
+        out.append((f"{base}:teams", Platform.TEAMS, {"channel": d.managers_teams_channel}))
+    return out or [
+        (f"{base}:{u.id}", u.platform, {"user": u.id}) for u in org.config.roi.manager_refs
+    ]
 
 
-def run_due(*, engine: Engine, org: OrgContext, clock: Clock) -> list[str]:
-    """The scheduled job: queue the reminders and escalations that are due now."""
-    now = clock.now()
-    escalated = exists().where(
-        and_(
-            col(OutboxMessage.kind) == ESCALATION,
-            col(OutboxMessage.subject_id) == col(Broadcast.id),
-        )
+def _wanted(
+    org: OrgContext, b: Broadcast, team: TeamConfig, now: datetime, nudged: set[int]
+) -> list[tuple[str, str, str, dict[str, Any]]]:
+    """(key, kind, platform, target) of what is due for one waiting card."""
+    assert b.id is not None
+    remind_at, escalate_at = due_times(b, team)
+    wanted: list[tuple[str, str, str, dict[str, Any]]] = []
+    if now >= remind_at and b.id not in nudged:
+        wanted.append((f"nudge:{b.id}", NUDGE, b.platform, {}))
+    if now >= escalate_at:
+        wanted += [(k, ESCALATION, p, t) for k, p, t in escalation_targets(org, b.id)]
+    return wanted
+
+
+def queue_due(*, session: Session, org: OrgContext, now: datetime) -> list[str]:
+    """Queue the reminders and escalations due at `now`; the keys queued. The caller
+    commits, then wakes the outbox."""
+    cards = waiting_cards(
+        session=session, org_id=org.org_id, posted_since=now - HORIZON, unless_queued=ESCALATION
     )
+    ids = [b.id for b in cards if b.id is not None]
+    nudged = subjects_queued(session=session, kind=NUDGE, subject_ids=ids)
     queued: list[str] = []
-    with session_scope(engine) as session:
-        rows = session.exec(
-            select(Broadcast, Team)
-            .join(Team, col(Team.id) == col(Broadcast.team_id))
-            .join(Flag, col(Flag.id) == col(Broadcast.flag_id))
-            .where(
-                Broadcast.org_id == org.org_id,
-                Broadcast.status == "active",
-                col(Broadcast.first_response_at).is_(None),
-                col(Broadcast.message_id).is_not(None),
-                col(Broadcast.posted_at) >= now - HORIZON,
-                col(Flag.status).in_(OPEN),
-                Team.sla_seconds > 0,
-                ~escalated,
-            )
-            .order_by(col(Broadcast.id))
-        ).all()
-        ids = [b.id for b, _ in rows]
-        nudged = set(
-            session.exec(
-                select(OutboxMessage.subject_id).where(
-                    OutboxMessage.kind == NUDGE, col(OutboxMessage.subject_id).in_(ids)
-                )
-            ).all()
-        )
-        for b, team in rows:
-            assert b.id is not None
-            remind_at, escalate_at = due_times(b, team)
-            wanted: list[tuple[str, str, str, dict[str, Any]]] = []
-            if now >= remind_at and b.id not in nudged:
-                wanted.append((f"nudge:{b.id}", NUDGE, b.platform, {}))
-            if now >= escalate_at:
-                wanted += [(k, ESCALATION, p, t) for k, p, t in escalation_targets(org, b.id)]
-            for key, kind, platform, target in wanted:
-                if enqueue_outbox(
-                    session,
-                    org_id=org.org_id,
-                    dedupe_key=key,
-                    kind=kind,
-                    platform=platform,
-                    now=now,
-                    subject_id=b.id,
-                    target=json.dumps(target),
-                ):
-                    queued.append(key)
-    if queued:
-        log.info("queued %s", ", ".join(queued))
-        org.wake_outbox()
+    for b in cards:
+        team = org.team_by_id(b.team_id)
+        if team is None:
+            continue  # gone from the config: nobody's SLA to hold it to
+        for key, kind, platform, target in _wanted(org, b, team, now, nudged):
+            if enqueue_outbox(
+                session,
+                org_id=org.org_id,
+                dedupe_key=key,
+                kind=kind,
+                platform=platform,
+                now=now,
+                subject_id=b.id,
+                target=json.dumps(target),
+            ):
+                queued.append(key)
     return queued
 
 
-def _still_waiting(b: Broadcast | None, flag: Flag | None) -> bool:
-    return (
-        b is not None
-        and flag is not None
-        and b.status == "active"
-        and b.first_response_at is None
-        and flag.status in OPEN
-    )
+def announce(org: OrgContext, queued: list[str]) -> None:
+    """Once the queued rows are committed: log them and wake the outbox."""
+    if queued:
+        log.info("queued %s", ", ".join(queued))
+        org.wake_outbox()
 
 
-def reminder_text(team: Team, waited: float) -> RichText:
+def run_due(*, engine: Engine, org: OrgContext, clock: Clock) -> list[str]:
+    """Queue the reminders and escalations due now, in one transaction on this thread."""
+    with session_scope(engine) as session:
+        queued = queue_due(session=session, org=org, now=clock.now())
+    announce(org, queued)
+    return queued
+
+
+def _waiting_now(
+    engine: Engine, org: OrgContext, row: OutboxMessage, now: datetime
+) -> tuple[Broadcast, Flag, TeamConfig, float] | None:
+    """The card, its flag, its team and the business seconds it has waited, while it still
+    waits (not answered, re-routed or closed since the row was queued)."""
+    with session_scope(engine) as session:
+        found = still_waiting(session=session, broadcast_id=row.subject_id)
+    team = org.team_by_id(found[0].team_id) if found else None
+    if found is None or team is None:
+        return None
+    b, flag = found
+    assert b.posted_at is not None
+    return b, flag, team, business_seconds(b.posted_at, now, team.hours, team.zone)
+
+
+def reminder_text(team: TeamConfig, waited: float) -> RichText:
     return (
         f"⏰ No first response yet: {format_duration(waited)} of {team.name}'s business hours "
         f"have passed, and the SLA is {format_duration(team.sla_seconds)}. Reply in this thread "
@@ -153,18 +151,11 @@ def reminder_text(team: Team, waited: float) -> RichText:
 async def deliver_nudge(
     row: OutboxMessage, engine: Engine, org: OrgContext, gws: Gateways, clock: Clock
 ) -> str:
-    from bot.outbox.deliver import SKIP  # deliver.py imports this module for DELIVERERS
-
-    with session_scope(engine) as session:
-        b = session.get(Broadcast, row.subject_id)
-        flag = session.get(Flag, b.flag_id) if b else None
-        if not _still_waiting(b, flag) or b is None or b.posted_at is None:
-            return SKIP  # answered, re-routed or closed since it was queued
-        team = session.get(Team, b.team_id)
-        assert team is not None and b.message_id is not None
-        waited = business_seconds(
-            b.posted_at, clock.now(), _hours(team.business_hours), ZoneInfo(team.timezone)
-        )
+    waiting = _waiting_now(engine, org, row, clock.now())
+    if waiting is None:
+        return SKIP
+    b, _, team, waited = waiting
+    assert b.message_id is not None
     channel = ChannelRef(Platform(b.platform), b.channel_id)
     posted = await post_once(
         gws.get(b.platform), row, channel, reminder_text(team, waited), thread_id=b.message_id
@@ -173,7 +164,7 @@ async def deliver_nudge(
 
 
 def escalation_card(
-    b: Broadcast, flag: Flag, team: Team, waited: float, card_url: str | None
+    b: Broadcast, flag: Flag, team: TeamConfig, waited: float, card_url: str | None
 ) -> Card:
     facts: list[tuple[str, RichText]] = [
         ("Team", (team.name,)),
@@ -203,18 +194,11 @@ def escalation_card(
 async def deliver_escalation(
     row: OutboxMessage, engine: Engine, org: OrgContext, gws: Gateways, clock: Clock
 ) -> str:
-    from bot.outbox.deliver import SKIP  # deliver.py imports this module for DELIVERERS
-
-    with session_scope(engine) as session:
-        b = session.get(Broadcast, row.subject_id)
-        flag = session.get(Flag, b.flag_id) if b else None
-        if not _still_waiting(b, flag) or b is None or flag is None or b.posted_at is None:
-            return SKIP
-        team = session.get(Team, b.team_id)
-        assert team is not None and b.message_id is not None
-        waited = business_seconds(
-            b.posted_at, clock.now(), _hours(team.business_hours), ZoneInfo(team.timezone)
-        )
+    waiting = _waiting_now(engine, org, row, clock.now())
+    if waiting is None:
+        return SKIP
+    b, flag, team, waited = waiting
+    assert b.message_id is not None
     card_url = await gws.get(b.platform).permalink(
         MessageRef(ChannelRef(Platform(b.platform), b.channel_id), b.message_id)
     )

@@ -15,19 +15,19 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from bot.core.clock import Clock
 from bot.core.events import OutcomeForm
 from bot.core.refs import Platform, UserRef
-from bot.handlers.actions import _can_resolve as may_close
+from bot.handlers.actions import may_close
 from bot.handlers.context import Gateways, OrgContext
 from bot.handlers.interpret import enqueue_card_updates
 from bot.handlers.timing import refresh_flag
 from bot.handlers.webhook import enqueue_webhook
-from store.db import session_scope
-from store.models import Broadcast, Flag, Outcome
+from store import broadcasts, flags
+from store import outcomes as outcome_rows
+from store.models import Flag, Outcome
 
 log = logging.getLogger("crosstalk.outcomes")
 MAX_AMOUNT = 1e12
@@ -74,28 +74,25 @@ class FlagLocator:
 
 
 def find_flag(session: Session, org: OrgContext, where: FlagLocator) -> Flag | None:
-    """The org's flag so named; never another org's. Several flags may share a CRM ref (one
-    account, many conversations): the latest one is meant."""
-    stmt = select(Flag).where(Flag.org_id == org.org_id)
+    """The org's flag so named; never another org's."""
     if where.flag_id is not None:
-        stmt = stmt.where(Flag.id == where.flag_id)
-    elif where.permalink is not None:
-        stmt = stmt.where(Flag.permalink == where.permalink)
-    elif where.crm_ref is not None:
-        stmt = stmt.where(Flag.crm_ref == where.crm_ref)
-    elif where.source is not None:
+        return flags.get(session=session, flag_id=where.flag_id, org_id=org.org_id)
+    if where.permalink is not None:
+        return flags.latest(session=session, org_id=org.org_id, permalink=where.permalink)
+    if where.crm_ref is not None:
+        return flags.latest(session=session, org_id=org.org_id, crm_ref=where.crm_ref)
+    if where.source is not None:
         platform, channel, message_id = where.source
         # A Teams thread's conversation id carries its root (`…;messageid=…`); flags keep
         # the channel's own id.
-        channel = channel.partition(";messageid=")[0]
-        stmt = stmt.where(
-            Flag.platform == platform.value,
-            Flag.channel_id == channel,
-            Flag.message_id == message_id,
+        return flags.by_message(
+            session=session,
+            org_id=org.org_id,
+            platform=platform.value,
+            channel_id=channel.partition(";messageid=")[0],
+            message_id=message_id,
         )
-    else:
-        return None
-    return session.exec(stmt.order_by(col(Flag.flagged_at).desc(), col(Flag.id).desc())).first()
+    return None
 
 
 def record(
@@ -120,7 +117,7 @@ def record(
         source=new.source,
         created_at=new.at,
     )
-    session.add(outcome)
+    outcome_rows.add(session=session, outcome=outcome)
     if new.crm_ref and not flag.crm_ref:
         flag.crm_ref = new.crm_ref
     if flag.status != "resolved":
@@ -143,49 +140,47 @@ def may_record(session: Session, flag: Flag, platform: str, user_id: str) -> boo
     return may_close(session, flag, platform, user_id)
 
 
-def form_flag(*, engine: Engine, org: OrgContext, broadcast_id: int, user: UserRef) -> Flag | str:
+def form_flag(*, session: Session, org: OrgContext, broadcast_id: int, user: UserRef) -> Flag | str:
     """The flag whose "Record outcome" form `user` may open, or why not."""
-    with session_scope(engine) as session:
-        broadcast = session.get(Broadcast, broadcast_id)
-        if broadcast is None or broadcast.org_id != org.org_id:
-            return "This card is no longer known to Crosstalk."
-        flag = session.get(Flag, broadcast.flag_id)
-        assert flag is not None
-        if not may_record(session, flag, user.platform.value, user.id):
-            return "Only the flagger or a member of a team it was sent to can record an outcome."
-        return flag
+    broadcast = broadcasts.get(session=session, org_id=org.org_id, broadcast_id=broadcast_id)
+    if broadcast is None:
+        return "This card is no longer known to Crosstalk."
+    flag = flags.get(session=session, flag_id=broadcast.flag_id)
+    assert flag is not None
+    if not may_record(session, flag, user.platform.value, user.id):
+        return "Only the flagger or a member of a team it was sent to can record an outcome."
+    return flag
 
 
 def on_form(
-    *, event: OutcomeForm, engine: Engine, org: OrgContext, gateways: Gateways, clock: Clock
+    *, event: OutcomeForm, session: Session, org: OrgContext, gateways: Gateways, clock: Clock
 ) -> int | None:
     """The "Record outcome" form from a broadcast card; the outcome id, or None."""
-    with session_scope(engine) as session:
-        broadcast = session.get(Broadcast, event.broadcast_id)
-        if broadcast is None or broadcast.org_id != org.org_id:
-            return None
-        flag = session.get(Flag, broadcast.flag_id)
-        assert flag is not None
-        if not may_record(session, flag, event.user.platform.value, event.user.id):
-            log.info("outcome form from %s refused on flag %s", event.user.id, flag.id)
-            return None
-        new = NewOutcome(
-            kind=event.kind,
-            amount=event.amount,
-            currency=event.currency,
-            crm_ref=event.crm_ref,
-            note=event.note,
-            recorded_by=event.user.id,
-            source="button",
-            at=event.at,
-        )
-        outcome = record(session, org=org, gateways=gateways, flag=flag, new=new, clock=clock)
-        return outcome.id
+    broadcast = broadcasts.get(session=session, org_id=org.org_id, broadcast_id=event.broadcast_id)
+    if broadcast is None:
+        return None
+    flag = flags.get(session=session, flag_id=broadcast.flag_id)
+    assert flag is not None
+    if not may_record(session, flag, event.user.platform.value, event.user.id):
+        log.info("outcome form from %s refused on flag %s", event.user.id, flag.id)
+        return None
+    new = NewOutcome(
+        kind=event.kind,
+        amount=event.amount,
+        currency=event.currency,
+        crm_ref=event.crm_ref,
+        note=event.note,
+        recorded_by=event.user.id,
+        source="button",
+        at=event.at,
+    )
+    outcome = record(session, org=org, gateways=gateways, flag=flag, new=new, clock=clock)
+    return outcome.id
 
 
 def record_from_api(
     *,
-    engine: Engine,
+    session: Session,
     org: OrgContext,
     gateways: Gateways,
     clock: Clock,
@@ -197,20 +192,18 @@ def record_from_api(
 ) -> Outcome | None:
     """An outcome a CRM or a workflow reports; None when no flag of this org is so named.
     Named by its CRM ref, the outcome carries that ref; otherwise the flag's, if any."""
-    with session_scope(engine) as session:
-        flag = find_flag(session, org, where)
-        if flag is None:
-            return None
-        new = NewOutcome(
-            kind=kind,
-            amount=amount,
-            currency=currency,
-            crm_ref=where.crm_ref or flag.crm_ref,
-            note=note,
-            recorded_by=None,
-            source="api",
-            at=clock.now(),
-        )
-        outcome = record(session, org=org, gateways=gateways, flag=flag, new=new, clock=clock)
-    org.wake_outbox()  # now that it is committed
+    flag = find_flag(session, org, where)
+    if flag is None:
+        return None
+    new = NewOutcome(
+        kind=kind,
+        amount=amount,
+        currency=currency,
+        crm_ref=where.crm_ref or flag.crm_ref,
+        note=note,
+        recorded_by=None,
+        source="api",
+        at=clock.now(),
+    )
+    outcome = record(session, org=org, gateways=gateways, flag=flag, new=new, clock=clock)
     return outcome

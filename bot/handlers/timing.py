@@ -8,10 +8,11 @@ from datetime import datetime
 from functools import cache
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from bot.core.timecalc import BusinessHours, business_seconds
-from store.models import Broadcast, Flag, Interpretation, Team
+from store import interpretations, orgs
+from store.models import Broadcast, Flag, Team
 
 
 @cache
@@ -30,15 +31,9 @@ def durations(
 
 
 def refresh_broadcast(session: Session, broadcast: Broadcast) -> None:
-    team = session.get(Team, broadcast.team_id)
+    team = orgs.team(session=session, team_id=broadcast.team_id)
     assert team is not None
-    rows = session.exec(
-        select(Interpretation)
-        .where(
-            Interpretation.broadcast_id == broadcast.id, col(Interpretation.deleted_at).is_(None)
-        )
-        .order_by(col(Interpretation.created_at), col(Interpretation.id))
-    ).all()
+    rows = interpretations.live_of_broadcast(session=session, broadcast_id=broadcast.id)
     first = rows[0] if rows else None
     cross = next((r for r in rows if r.cross_team), None)
     broadcast.first_response_at = first.created_at if first else None

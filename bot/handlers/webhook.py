@@ -21,16 +21,16 @@ from email.utils import parsedate_to_datetime
 from typing import Any, Literal
 
 import httpx
-from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from bot.core.clock import Clock
 from bot.core.gateway import GatewayError
-from bot.handlers.cards import topics_of
 from bot.handlers.context import Gateways, OrgContext
 from bot.handlers.redact import redact
-from store.db import session_scope
-from store.models import Broadcast, Flag, OutboxMessage, Outcome, Team
+from store import broadcasts, flags
+from store import outcomes as outcome_rows
+from store.db import Database
+from store.models import Flag, OutboxMessage, Outcome
 from store.queue import enqueue_outbox
 
 log = logging.getLogger("crosstalk.webhook")
@@ -173,12 +173,7 @@ def outcome_json(outcome: Outcome) -> dict[str, Any]:
 
 
 def flag_json(session: Session, org: OrgContext, flag: Flag) -> dict[str, Any]:
-    teams = session.exec(
-        select(Team.key)
-        .join(Broadcast, col(Broadcast.team_id) == col(Team.id))
-        .where(Broadcast.flag_id == flag.id, Broadcast.status == "active")
-        .order_by(col(Broadcast.id))
-    ).all()
+    teams = broadcasts.active_team_keys(session=session, flag_id=flag.id or 0)
     excerpt = redact(flag.excerpt) if org.config.broadcast.redact_pii else flag.excerpt
     return {
         "id": flag.id,
@@ -189,7 +184,7 @@ def flag_json(session: Session, org: OrgContext, flag: Flag) -> dict[str, Any]:
         "crm_ref": flag.crm_ref,
         "sentiment": flag.sentiment,
         "sentiment_score": flag.sentiment_score,
-        "topics": topics_of(session, flag.id or 0),
+        "topics": list(flags.topics(session=session, flag_id=flag.id or 0)),
         "teams": list(teams),
         "status": flag.status,
         "flagged_at": iso(flag.flagged_at),
@@ -204,13 +199,13 @@ def _payload(session: Session, org: OrgContext, row: OutboxMessage) -> dict[str,
         "org": org.config.org.name,
     }
     if event == EVENTS["outcome"]:
-        outcome = session.get(Outcome, row.subject_id)
+        outcome = outcome_rows.get(session=session, outcome_id=row.subject_id or 0)
         if outcome is None:
             return None
         body["outcome"] = outcome_json(outcome)
-        flag = session.get(Flag, outcome.flag_id)
+        flag = flags.get(session=session, flag_id=outcome.flag_id)
     else:
-        flag = session.get(Flag, row.subject_id)
+        flag = flags.get(session=session, flag_id=row.subject_id or 0)
     if flag is None:
         return None
     body["flag"] = flag_json(session, org, flag)
@@ -218,7 +213,7 @@ def _payload(session: Session, org: OrgContext, row: OutboxMessage) -> dict[str,
 
 
 async def deliver(
-    row: OutboxMessage, engine: Engine, org: OrgContext, gws: Gateways, clock: Clock
+    row: OutboxMessage, db: Database, org: OrgContext, gws: Gateways, clock: Clock
 ) -> str:
     """The outbox deliverer of kind `crm_webhook`."""
     if gws.webhook is None:
@@ -227,8 +222,7 @@ async def deliver(
             "the CRM webhook is off here: CROSSTALK_CRM_WEBHOOK_SECRET is not set",
             retryable=True,
         )
-    with session_scope(engine) as session:
-        payload = _payload(session, org, row)
+    payload = await db.run(lambda s: _payload(s, org, row), read_only=True)
     if payload is None:
         raise GatewayError(f"{row.dedupe_key}: its flag or outcome is gone", retryable=False)
     body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()

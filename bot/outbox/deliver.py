@@ -3,6 +3,8 @@
 Content is composed at send time, so a card updated three times while Slack was down is
 posted once, current. A post whose earlier attempt may have gone through (a lost
 response, a crash mid-call) is first looked for by its marker, so it is never doubled.
+Each deliverer reads in one transaction off the event loop, calls the platform, and
+records what it posted in another.
 """
 
 from __future__ import annotations
@@ -12,122 +14,121 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from bot.core.cards import Content
 from bot.core.clock import Clock
-from bot.core.gateway import ChatGateway, GatewayError, Posted
 from bot.core.refs import ChannelRef, MessageRef, Platform, UserRef
 from bot.handlers import nudge, ratings, webhook
 from bot.handlers.cards import broadcast_card, localize, mirror_text, notice_card
 from bot.handlers.context import Gateways, OrgContext
 from bot.handlers.digest import send as digest_send
 from bot.handlers.timing import refresh_broadcast
-from store.db import session_scope
+from bot.outbox.base import (
+    SKIP,
+    Deliverer,
+    decode_message,
+    dm_once,
+    encode_message,
+    not_posted_yet,
+    post_once,
+)
+from store import broadcasts, flags, interpretations, queue
+from store.db import Database
 from store.models import Broadcast, Flag, Interpretation, OutboxMessage
 
-SKIP = "-"  # result of a row that had nothing left to do
+__all__ = ["DELIVERERS", "SKIP", "order_keys"]
+
+# Rows about one flag are delivered in order (its cards, then its notice; a card's post
+# before its updates; a mirror after the card it goes under); flags side by side. What
+# each kind's subject is, to find its flag:
+_SUBJECT = {
+    "card_post": "broadcast",
+    "card_update": "broadcast",
+    "notice": "flag",
+    ratings.NOTICE_UPDATE: "flag",
+    "mirror": "interpretation",
+    "mirror_update": "interpretation",
+}
 
 
-def encode_message(posted: Posted) -> str:
-    return f"{posted.message.channel.id}|{posted.message.id}"
-
-
-def decode_message(platform: str, value: str) -> MessageRef:
-    channel, _, message_id = value.partition("|")
-    return MessageRef(ChannelRef(Platform(platform), channel), message_id)
-
-
-async def _find_earlier(
-    gateway: ChatGateway, row: OutboxMessage, channel: ChannelRef, thread_id: str | None
-) -> Posted | None:
-    """The message an earlier attempt of this row may have posted (its response lost, or
-    its process gone before recording it): looked for by marker, never guessed."""
-    if not (row.ambiguous or row.attempts > 1):
-        return None
-    return await gateway.find_posted(
-        channel, f"ct-{row.id}", since=row.created_at, thread_id=thread_id
-    )
-
-
-async def _post_once(
-    gateway: ChatGateway,
-    row: OutboxMessage,
-    channel: ChannelRef,
-    content: Content,
-    thread_id: str | None = None,
-) -> Posted:
-    found = await _find_earlier(gateway, row, channel, thread_id)
-    if found is not None:
-        return found
-    return await gateway.post(channel, content, thread_id=thread_id, marker=f"ct-{row.id}")
-
-
-async def _dm_once(
-    gateway: ChatGateway, row: OutboxMessage, user: UserRef, content: Content
-) -> Posted:
-    """A DM is a post in the user's direct-message channel, so a retry after a lost
-    response finds the earlier message by its marker there (Slack scope im:history)."""
-    return await _post_once(gateway, row, await gateway.dm_channel(user), content)
-
-
-Deliverer = Callable[[OutboxMessage, Engine, OrgContext, Gateways, Clock], Awaitable[str]]
-
-
-def _pending_post(session: Session, broadcast_id: int | None) -> OutboxMessage | None:
-    """The card_post row of a broadcast while it may still post (due later, or in flight on
-    some replica); None once it is settled (done, skipped, dead) or never was."""
-    return session.exec(
-        select(OutboxMessage).where(
-            OutboxMessage.kind == "card_post",
-            OutboxMessage.subject_id == broadcast_id,
-            OutboxMessage.status == "pending",
+def order_keys(session: Session, rows: list[OutboxMessage]) -> dict[int, str]:
+    """For each row, the key of the rows it must be delivered in order with."""
+    ids: dict[str, set[int]] = {"broadcast": set(), "interpretation": set()}
+    for row in rows:
+        subject = _SUBJECT.get(row.kind)
+        if subject in ids and row.subject_id is not None:
+            ids[subject].add(row.subject_id)
+    flag_of = {
+        "broadcast": flags.of_broadcasts(session=session, ids=ids["broadcast"]),
+        "interpretation": flags.of_interpretations(session=session, ids=ids["interpretation"]),
+    }
+    keys: dict[int, str] = {}
+    for row in rows:
+        subject = _SUBJECT.get(row.kind)
+        flag_id = (
+            row.subject_id
+            if subject == "flag"
+            else flag_of[subject].get(row.subject_id or 0)
+            if subject
+            else None
         )
-    ).first()
+        keys[row.id or 0] = f"flag:{flag_id}" if flag_id is not None else f"row:{row.id}"
+    return keys
 
 
-def _not_posted_yet(post: OutboxMessage, clock: Clock, what: str) -> GatewayError:
-    """Come back once the card's post is due again, or after the usual back-off if later."""
-    wait = max(0.0, (post.next_attempt_at - clock.now()).total_seconds())
-    return GatewayError(f"{what}: the card is not posted yet", retryable=True, retry_after=wait)
+def _broadcast(session: Session, row: OutboxMessage) -> Broadcast:
+    b = broadcasts.by_id(session=session, broadcast_id=row.subject_id or 0)
+    assert b is not None
+    return b
 
 
 async def _card_post(
-    row: OutboxMessage, engine: Engine, org: OrgContext, gws: Gateways, clock: Clock
+    row: OutboxMessage, db: Database, org: OrgContext, gws: Gateways, clock: Clock
 ) -> str:
-    with session_scope(engine) as session:
-        b = session.get(Broadcast, row.subject_id)
-        assert b is not None
-        if b.message_id:
-            return f"{b.channel_id}|{b.message_id}"
-        card = broadcast_card(session, b)
+    def read(session: Session) -> tuple[Broadcast, Content | None]:
+        b = _broadcast(session, row)
+        return b, None if b.message_id else broadcast_card(session, b)
+
+    b, card = await db.run(read, read_only=True)
+    if card is None:
+        return f"{b.channel_id}|{b.message_id}"
     card = await localize(card, b.platform, gws)
     channel = ChannelRef(Platform(b.platform), b.channel_id)
-    posted = await _post_once(gws.get(b.platform), row, channel, card)
-    with session_scope(engine) as session:
-        b = session.get(Broadcast, row.subject_id)
-        assert b is not None
+    posted = await post_once(gws.get(b.platform), row, channel, card)
+
+    def record(session: Session) -> None:
+        b = _broadcast(session, row)
         b.message_id = posted.message.id
         b.posted_at = posted.at
         refresh_broadcast(session, b)
+
+    await db.run(record)
+    if org.threads is not None:
+        org.threads.add(b.platform, b.channel_id, posted.message.id)
     return encode_message(posted)
 
 
 async def _card_update(
-    row: OutboxMessage, engine: Engine, org: OrgContext, gws: Gateways, clock: Clock
+    row: OutboxMessage, db: Database, org: OrgContext, gws: Gateways, clock: Clock
 ) -> str:
-    with session_scope(engine) as session:
-        b = session.get(Broadcast, row.subject_id)
-        assert b is not None
-        if not b.message_id:
-            post = _pending_post(session, b.id)
-            if post is None:
-                return SKIP  # the card never made it (dead): nothing to update
-            # Its post may be in flight on another replica with the card composed before
-            # this change: skipping would leave that card stale, so come back after it.
-            raise _not_posted_yet(post, clock, "card update")
-        card = broadcast_card(session, b)
+    def read(session: Session) -> tuple[Broadcast, Content | OutboxMessage | None]:
+        b = _broadcast(session, row)
+        if queue.newer_pending(session=session, row=row):
+            return b, None  # a later update of this card will show this state and more
+        if b.message_id:
+            return b, broadcast_card(session, b)
+        return b, queue.pending_post(session=session, broadcast_id=b.id)
+
+    b, card = await db.run(read, read_only=True)
+    if card is None:
+        return SKIP  # a later update follows, or the card never made it (dead)
+    if isinstance(card, OutboxMessage):
+        # Its post may be in flight on another replica with the card composed before
+        # this change: skipping would leave that card stale, so come back after it.
+        raise not_posted_yet(card, clock, "card update")
     card = await localize(card, b.platform, gws)
+    assert b.message_id is not None
     await gws.get(b.platform).update(
         MessageRef(ChannelRef(Platform(b.platform), b.channel_id), b.message_id), card
     )
@@ -142,69 +143,101 @@ async def _to_origin(row: OutboxMessage, flag: Flag, content: Content, gws: Gate
     gateway = gws.get(flag.platform)
     content = await localize(content, flag.platform, gws)
     if json.loads(row.target).get("dm"):
-        return encode_message(
-            await _dm_once(gateway, row, UserRef(Platform(flag.platform), flag.flagger_id), content)
-        )
+        user = UserRef(Platform(flag.platform), flag.flagger_id)
+        return encode_message(await dm_once(gateway, row, user, content))
     channel, thread = _origin(flag)
-    return encode_message(await _post_once(gateway, row, channel, content, thread_id=thread))
+    return encode_message(await post_once(gateway, row, channel, content, thread_id=thread))
 
 
 async def _notice(
-    row: OutboxMessage, engine: Engine, org: OrgContext, gws: Gateways, clock: Clock
+    row: OutboxMessage, db: Database, org: OrgContext, gws: Gateways, clock: Clock
 ) -> str:
-    with session_scope(engine) as session:
-        flag = session.get(Flag, row.subject_id)
+    def read(session: Session) -> tuple[Flag, Content]:
+        flag = flags.get(session=session, flag_id=row.subject_id or 0)
         assert flag is not None
-        card = notice_card(session, flag)
+        return flag, notice_card(session, flag)
+
+    flag, card = await db.run(read, read_only=True)
     return await _to_origin(row, flag, card, gws)
 
 
+async def _notice_update(
+    row: OutboxMessage, db: Database, org: OrgContext, gws: Gateways, clock: Clock
+) -> str:
+    """Redraw the flag's notice where it was posted (its thread reply, or the DM)."""
+
+    def read(session: Session) -> tuple[OutboxMessage | None, Content | None]:
+        notice = queue.by_key(session=session, dedupe_key=f"notice:{row.subject_id}")
+        if notice is None or notice.status != "done" or not notice.result_id:
+            return notice, None
+        flag = flags.get(session=session, flag_id=row.subject_id or 0)
+        assert flag is not None
+        return notice, notice_card(session, flag)
+
+    notice, card = await db.run(read, read_only=True)
+    if notice is None or notice.status in ("skipped", "dead"):
+        return SKIP
+    if card is None or not notice.result_id:
+        raise not_posted_yet(notice, clock, "notice update")
+    await gws.get(notice.platform).update(decode_message(notice.platform, notice.result_id), card)
+    return SKIP
+
+
 def _mirror_parts(session: Session, row: OutboxMessage) -> tuple[Interpretation, Flag, Content]:
-    interp = session.get(Interpretation, row.subject_id)
+    interp = interpretations.get(session=session, interpretation_id=row.subject_id or 0)
     assert interp is not None
-    flag = session.get(Flag, interp.flag_id)
+    flag = flags.get(session=session, flag_id=interp.flag_id)
     assert flag is not None
     return interp, flag, mirror_text(session, interp)
 
 
 async def _mirror(
-    row: OutboxMessage, engine: Engine, org: OrgContext, gws: Gateways, clock: Clock
+    row: OutboxMessage, db: Database, org: OrgContext, gws: Gateways, clock: Clock
 ) -> str:
     target: dict[str, Any] = json.loads(row.target)
-    with session_scope(engine) as session:
+
+    def read(
+        session: Session,
+    ) -> tuple[Interpretation, Flag, Content, Broadcast | None, OutboxMessage | None]:
         interp, flag, content = _mirror_parts(session, row)
-        if interp.deleted_at is not None:
-            return SKIP
-        if target.get("to") == "broadcast":
-            b = session.get(Broadcast, target["broadcast_id"])
-            assert b is not None
-            if not b.message_id:
-                post = _pending_post(session, b.id)
-                if post is None:
-                    return SKIP  # that team's card never made it: no thread to mirror into
-                raise _not_posted_yet(post, clock, "mirror")
-            channel = ChannelRef(Platform(b.platform), b.channel_id)
-            content = await localize(content, b.platform, gws)
-            posted = await _post_once(
-                gws.get(b.platform), row, channel, content, thread_id=b.message_id
-            )
-            return encode_message(posted)
-    return await _to_origin(row, flag, content, gws)
+        if target.get("to") != "broadcast":
+            return interp, flag, content, None, None
+        b = broadcasts.by_id(session=session, broadcast_id=int(target["broadcast_id"]))
+        assert b is not None
+        pending = None if b.message_id else queue.pending_post(session=session, broadcast_id=b.id)
+        return interp, flag, content, b, pending
+
+    interp, flag, content, b, pending = await db.run(read, read_only=True)
+    if interp.deleted_at is not None:
+        return SKIP
+    if b is None:
+        return await _to_origin(row, flag, content, gws)
+    if not b.message_id:
+        if pending is None:
+            return SKIP  # that team's card never made it: no thread to mirror into
+        raise not_posted_yet(pending, clock, "mirror")
+    channel = ChannelRef(Platform(b.platform), b.channel_id)
+    content = await localize(content, b.platform, gws)
+    posted = await post_once(gws.get(b.platform), row, channel, content, thread_id=b.message_id)
+    return encode_message(posted)
 
 
 async def _mirror_update(
-    row: OutboxMessage, engine: Engine, org: OrgContext, gws: Gateways, clock: Clock
+    row: OutboxMessage, db: Database, org: OrgContext, gws: Gateways, clock: Clock
 ) -> str:
     original_key = row.dedupe_key.rsplit(":", 2)[0]
-    with session_scope(engine) as session:
-        original = session.exec(
-            select(OutboxMessage).where(OutboxMessage.dedupe_key == original_key)
-        ).first()
-        if original is None or original.status in ("skipped", "dead"):
-            return SKIP
-        if original.status != "done" or not original.result_id:
-            raise GatewayError("the mirrored message is not posted yet", retryable=True)
-        _, _, content = _mirror_parts(session, row)
+
+    def read(session: Session) -> tuple[OutboxMessage | None, Content | None]:
+        original = queue.by_key(session=session, dedupe_key=original_key)
+        if original is None or original.status != "done" or not original.result_id:
+            return original, None
+        return original, _mirror_parts(session, row)[2]
+
+    original, content = await db.run(read, read_only=True)
+    if original is None or original.status in ("skipped", "dead"):
+        return SKIP
+    if content is None or not original.result_id:
+        raise not_posted_yet(original, clock, "mirror update")
     content = await localize(content, original.platform, gws)
     await gws.get(original.platform).update(
         decode_message(original.platform, original.result_id), content
@@ -212,16 +245,30 @@ async def _mirror_update(
     return SKIP
 
 
+OnEngine = Callable[[OutboxMessage, Engine, OrgContext, Gateways, Clock], Awaitable[str]]
+
+
+def _on_engine(deliver: OnEngine) -> Deliverer:
+    """For the deliverers that still open their own sessions on the engine."""
+
+    async def run(
+        row: OutboxMessage, db: Database, org: OrgContext, gws: Gateways, clock: Clock
+    ) -> str:
+        return await deliver(row, db.engine, org, gws, clock)
+
+    return run
+
+
 DELIVERERS: dict[str, Deliverer] = {
     "card_post": _card_post,
     "card_update": _card_update,
     "notice": _notice,
+    ratings.NOTICE_UPDATE: _notice_update,
     "mirror": _mirror,
     "mirror_update": _mirror_update,
     webhook.KIND: webhook.deliver,
-    ratings.NOTICE_UPDATE: ratings.deliver_notice_update,
-    "digest": digest_send.deliver,
-    digest_send.CHART: digest_send.deliver_chart,
-    nudge.NUDGE: nudge.deliver_nudge,
-    nudge.ESCALATION: nudge.deliver_escalation,
+    "digest": _on_engine(digest_send.deliver),
+    digest_send.CHART: _on_engine(digest_send.deliver_chart),
+    nudge.NUDGE: _on_engine(nudge.deliver_nudge),
+    nudge.ESCALATION: _on_engine(nudge.deliver_escalation),
 }

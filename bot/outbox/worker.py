@@ -1,35 +1,35 @@
-"""The background loop that works through the inbox and the outbox.
+"""The background loops that work through the inbox and the outbox.
 
-Every replica may run one; rows are leased in the database, so each is handled by one
+Every replica may run them; rows are leased in the database, so each is handled by one
 process at a time, and a row whose process died is picked up again when its lease ends.
-Rows are claimed one at a time: a lease covers the work on one row, never a batch whose
-tail could outlive it and be taken up by a second replica while the first still works.
-Every retry time is read from the injected clock, so tests move time instead of sleeping.
+A sweep claims a batch in one statement and works on it concurrently, except that rows of
+one subject (one message, one card, one flag's notice) keep their order. Every query runs
+off the event loop (`store.db.Database`), and every retry time is read from the injected
+clock, so tests move time instead of sleeping.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import random
 import socket
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import timedelta
-from typing import Any
-
-from sqlalchemy.engine import Engine
+from typing import Any, TypeVar
 
 from bot.core.clock import Clock
 from bot.core.events import event_from_json
 from bot.core.gateway import GatewayError
-from bot.dispatch import handle_event
+from bot.dispatch import handle_event, order_key
 from bot.handlers.context import Gateways, OrgContext
-from bot.outbox.deliver import DELIVERERS, SKIP
-from bot.traffic import Traffic
-from store.db import session_scope
+from bot.outbox.base import SKIP
+from bot.outbox.deliver import DELIVERERS, order_keys
+from store.db import Database
 from store.models import InboxEvent, OutboxMessage
-from store.queue import claim, finish, next_due, retry_later
+from store.queue import claim, finish, finish_many, next_due, renew, retry_later
 
 log = logging.getLogger("crosstalk.worker")
 LEASE = timedelta(seconds=120)
@@ -37,8 +37,9 @@ MAX_INBOX_ATTEMPTS = 6
 MAX_OUTBOX_ATTEMPTS = {"crm_webhook": 60}
 DEFAULT_MAX_OUTBOX_ATTEMPTS = 20
 MAX_BACKOFF = 600.0
-INBOX_BATCH = 20  # events per sweep before the outbox gets its turn
+BATCH = 32  # rows claimed at once, worked on side by side (one subject's in order)
 MIN_WAIT = 0.02
+R = TypeVar("R", InboxEvent, OutboxMessage)
 
 
 def backoff(attempts: int, retry_after: float | None = None) -> float:
@@ -48,39 +49,53 @@ def backoff(attempts: int, retry_after: float | None = None) -> float:
     return max(delay, retry_after or 0.0)
 
 
+async def _in_order(
+    groups: dict[str, list[R]],
+    work: Callable[[R], Awaitable[None]],
+    renew: Callable[[R], Awaitable[bool]],
+) -> None:
+    """Each group's rows one after another, the groups side by side. A row that waited
+    behind others has its lease renewed first, so a slow platform never lets a second
+    replica take up a row this one still holds; one whose lease was lost is left alone."""
+
+    async def one_group(rows: list[R]) -> None:
+        for i, row in enumerate(rows):
+            if i == 0 or await renew(row):
+                await work(row)
+
+    await asyncio.gather(*(one_group(rows) for rows in groups.values()))
+
+
 class Worker:
     def __init__(
-        self,
-        *,
-        engine: Engine,
-        org: OrgContext,
-        gateways: Gateways,
-        clock: Clock,
-        poll: float = 1.0,
+        self, *, db: Database, org: OrgContext, gateways: Gateways, clock: Clock, poll: float = 1.0
     ) -> None:
-        self.engine = engine
+        self.db = db
         self.org = org
         self.gateways = gateways
         self.clock = clock
         self.poll = poll
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
-        self.running = False
-        self._wake = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._wake = {"inbox": asyncio.Event(), "outbox": asyncio.Event()}
+        self._locks = {"inbox": asyncio.Lock(), "outbox": asyncio.Lock()}
         self._tasks: set[asyncio.Task[None]] = set()
-        self._outbox_lock = asyncio.Lock()
-        self.traffic = Traffic()  # inbound requests, which go first (bot/traffic.py)
 
-    def wake(self) -> None:
-        self._wake.set()
+    # ------------------------------------------------------------------ waking
 
-    def process_soon(self, inbox_id: int) -> None:
-        """Work on a just-stored event right away, off the request that stored it. A worker
-        that is not running leaves the stored row to whichever replica sweeps next."""
-        if not self.running:
+    def wake(self, queue: str = "outbox") -> None:
+        """New work is committed: safe to call from any thread."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
             return
-        task = asyncio.get_running_loop().create_task(self._inbox_one(inbox_id))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            self._wake[queue].set()
+        else:
+            loop.call_soon_threadsafe(self._wake[queue].set)
 
     def spawn(self, work: Coroutine[Any, Any, None]) -> None:
         """Run request follow-up work (a /roi answer) after the request was answered; it is
@@ -89,93 +104,88 @@ class Worker:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _inbox_one(self, inbox_id: int) -> None:
-        await self.run_inbox(only_id=inbox_id)
-        await self.run_outbox()
+    # ------------------------------------------------------------------ inbox
 
-    async def run_inbox(self, only_id: int | None = None) -> int:
-        """Handle due inbox events (up to INBOX_BATCH); returns how many were tried."""
+    async def run_inbox(self) -> int:
+        """Handle due inbox events until none is due; how many were tried."""
         done = 0
-        while done < INBOX_BATCH:
-            await self.traffic.turn()
-            with session_scope(self.engine) as session:
-                rows = claim(
-                    session,
-                    InboxEvent,
-                    owner=self.owner,
-                    now=self.clock.now(),
-                    lease=LEASE,
-                    limit=1,
-                    only_id=only_id,
-                )
-            if not rows:
-                break
-            await self._handle_inbox(rows[0])
-            done += 1
-            if only_id is not None:
-                break
+        async with self._locks["inbox"]:
+            while rows := await self._claim(InboxEvent):
+                await self._inbox_batch(rows)
+                done += len(rows)
         return done
 
-    async def _handle_inbox(self, row: InboxEvent) -> None:
+    async def _inbox_batch(self, rows: list[InboxEvent]) -> None:
+        groups: dict[str, list[InboxEvent]] = {}
+        events: dict[int | None, Any] = {}
+        for row in rows:
+            try:
+                event = event_from_json(row.payload)
+            except Exception as exc:  # stored by an older version, or damaged
+                await self._inbox_failed(row, exc, dead=True)
+                continue
+            events[row.id] = event
+            groups.setdefault(order_key(event), []).append(row)
+        handled: list[int] = []
+
+        async def one(row: InboxEvent) -> None:
+            if await self._handle(row, events[row.id]):
+                handled.append(row.id or 0)
+
+        await _in_order(groups, one, self._renew)
+        now = self.clock.now()
+        await self.db.run(lambda s: finish_many(s, InboxEvent, handled, owner=self.owner, now=now))
+        self.wake("outbox")
+
+    async def _handle(self, row: InboxEvent, event: Any) -> bool:
         try:
-            event = event_from_json(row.payload)
             await handle_event(
-                event, engine=self.engine, org=self.org, gateways=self.gateways, clock=self.clock
+                event, db=self.db, org=self.org, gateways=self.gateways, clock=self.clock
             )
         except Exception as exc:  # a handler bug or a platform outage: keep the event, retry
-            dead = row.attempts >= MAX_INBOX_ATTEMPTS
             retryable = not isinstance(exc, GatewayError) or exc.retryable
-            log.warning(
-                "event %s (%s) failed on attempt %d: %r",
-                row.id,
-                row.kind,
-                row.attempts,
-                exc,
-                exc_info=not isinstance(exc, GatewayError),
-            )
-            with session_scope(self.engine) as session:
-                at = self.clock.now() + timedelta(
-                    seconds=backoff(row.attempts, getattr(exc, "retry_after", None))
-                )
-                retry_later(
-                    session,
-                    row,
-                    owner=self.owner,
-                    at=at,
-                    error=repr(exc),
-                    dead=dead or not retryable,
-                )
-            return
-        with session_scope(self.engine) as session:
-            if not finish(session, row, owner=self.owner, now=self.clock.now()):
-                log.warning("event %s finished after its lease was lost", row.id)
+            await self._inbox_failed(row, exc, dead=not retryable)
+            return False
+        return True
+
+    async def _inbox_failed(self, row: InboxEvent, exc: Exception, *, dead: bool) -> None:
+        dead = dead or row.attempts >= MAX_INBOX_ATTEMPTS
+        log.warning(
+            "event %s (%s) failed on attempt %d: %r",
+            row.id,
+            row.kind,
+            row.attempts,
+            exc,
+            exc_info=not isinstance(exc, GatewayError),
+        )
+        at = self.clock.now() + timedelta(
+            seconds=backoff(row.attempts, getattr(exc, "retry_after", None))
+        )
+        await self.db.run(
+            lambda s: retry_later(s, row, owner=self.owner, at=at, error=repr(exc), dead=dead)
+        )
+
+    # ------------------------------------------------------------------ outbox
 
     async def run_outbox(self) -> int:
-        """Deliver due outbox rows one at a time, in order; returns how many were tried."""
+        """Deliver due outbox rows until none is due; how many were tried."""
         done = 0
-        async with self._outbox_lock:
-            while True:
-                await self.traffic.turn()
-                with session_scope(self.engine) as session:
-                    rows = claim(
-                        session,
-                        OutboxMessage,
-                        owner=self.owner,
-                        now=self.clock.now(),
-                        lease=LEASE,
-                        limit=1,
-                    )
-                if not rows:
-                    return done
-                await self._deliver(rows[0])
-                done += 1
+        async with self._locks["outbox"]:
+            while rows := await self._claim(OutboxMessage):
+                keys = await self.db.run(lambda s: order_keys(s, rows), read_only=True)
+                groups: dict[str, list[OutboxMessage]] = {}
+                for row in rows:
+                    groups.setdefault(keys[row.id or 0], []).append(row)
+                await _in_order(groups, self._deliver, self._renew)
+                done += len(rows)
+        return done
 
     async def _deliver(self, row: OutboxMessage) -> None:
         deliverer = DELIVERERS.get(row.kind)
         try:
             if deliverer is None:
                 raise GatewayError(f"no deliverer for {row.kind!r}", retryable=False)
-            result = await deliverer(row, self.engine, self.org, self.gateways, self.clock)
+            result = await deliverer(row, self.db, self.org, self.gateways, self.clock)
         except GatewayError as exc:
             limit = MAX_OUTBOX_ATTEMPTS.get(row.kind, DEFAULT_MAX_OUTBOX_ATTEMPTS)
             dead = not exc.retryable or row.attempts >= limit
@@ -188,88 +198,90 @@ class Worker:
                 exc,
                 " (giving up)" if dead else f" (retry in {delay:.1f}s)",
             )
-            with session_scope(self.engine) as session:
-                retry_later(
-                    session,
-                    row,
-                    owner=self.owner,
-                    at=self.clock.now() + timedelta(seconds=delay),
-                    error=str(exc),
-                    ambiguous=exc.ambiguous,
-                    dead=dead,
-                )
+            await self._outbox_retry(row, delay, str(exc), exc.ambiguous, dead)
             return
         except Exception as exc:
             log.exception("outbox %s %s crashed", row.id, row.kind)
-            with session_scope(self.engine) as session:
-                retry_later(
-                    session,
-                    row,
-                    owner=self.owner,
-                    at=self.clock.now() + timedelta(seconds=backoff(row.attempts)),
-                    error=repr(exc),
-                    ambiguous=True,
-                    dead=row.attempts >= DEFAULT_MAX_OUTBOX_ATTEMPTS,
-                )
+            dead = row.attempts >= DEFAULT_MAX_OUTBOX_ATTEMPTS
+            await self._outbox_retry(row, backoff(row.attempts), repr(exc), True, dead)
             return
-        with session_scope(self.engine) as session:
-            finished = finish(
-                session,
-                row,
-                owner=self.owner,
-                now=self.clock.now(),
-                status="skipped" if result == SKIP else "done",
-                result_id=None if result == SKIP else result,
-            )
+        now = self.clock.now()
+        status, result_id = ("skipped", None) if result == SKIP else ("done", result)
+        finished = await self.db.run(
+            lambda s: finish(s, row, owner=self.owner, now=now, status=status, result_id=result_id)
+        )
         if not finished:
             log.warning("outbox %s %s finished after its lease was lost", row.id, row.kind)
 
-    async def run(self, stop: asyncio.Event) -> None:
-        """Sweep both queues until `stop` is set: woken on new work, when the next retry is
-        due, else every `poll` s (for rows other replicas stored or left behind)."""
-        self.running = True
-        try:
-            while not stop.is_set():
-                handled = 0
-                try:
-                    handled = await self.run_inbox()
-                    await self.run_outbox()
-                except Exception:
-                    log.exception("worker sweep failed; trying again")
-                if handled >= INBOX_BATCH:
-                    await asyncio.sleep(0)  # more events are waiting: sweep again now
-                    continue
-                self._wake.clear()
-                waiters = [
-                    asyncio.ensure_future(self._wake.wait()),
-                    asyncio.ensure_future(stop.wait()),
-                ]
-                await asyncio.wait(
-                    waiters, timeout=self._idle_wait(), return_when=asyncio.FIRST_COMPLETED
-                )
-                for w in waiters:
-                    w.cancel()
-        finally:
-            self.running = False
+    async def _outbox_retry(
+        self, row: OutboxMessage, delay: float, error: str, ambiguous: bool, dead: bool
+    ) -> None:
+        at = self.clock.now() + timedelta(seconds=delay)
+        await self.db.run(
+            lambda s: retry_later(
+                s, row, owner=self.owner, at=at, error=error, ambiguous=ambiguous, dead=dead
+            )
+        )
 
-    def _idle_wait(self) -> float:
-        """Seconds until the earliest retry is due, at most `poll`."""
+    async def _renew(self, row: R) -> bool:
+        now = self.clock.now()
+        return await self.db.run(lambda s: renew(s, row, owner=self.owner, now=now, lease=LEASE))
+
+    # ------------------------------------------------------------------ the loops
+
+    async def _claim(self, model: type[R]) -> list[R]:
+        now = self.clock.now()
+        return await self.db.run(
+            lambda s: claim(s, model, owner=self.owner, now=now, lease=LEASE, limit=BATCH)
+        )
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Sweep both queues until `stop` is set: each woken on new work, when its next
+        retry is due, else every `poll` s (for rows other replicas stored or left behind)."""
+        self._loop = asyncio.get_running_loop()
+        loops = [
+            asyncio.create_task(self._sweep("inbox", self.run_inbox, InboxEvent, stop)),
+            asyncio.create_task(self._sweep("outbox", self.run_outbox, OutboxMessage, stop)),
+        ]
+        try:
+            await stop.wait()
+        finally:
+            for task in loops:
+                task.cancel()
+            await asyncio.gather(*loops, return_exceptions=True)
+            self._loop = None
+
+    async def _sweep(
+        self,
+        queue: str,
+        sweep: Callable[[], Awaitable[int]],
+        model: type[R],
+        stop: asyncio.Event,
+    ) -> None:
+        wake = self._wake[queue]
+        while not stop.is_set():
+            wake.clear()
+            try:
+                await sweep()
+            except Exception:
+                log.exception("%s sweep failed; trying again", queue)
+            timeout = await self.idle_wait(model)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), timeout=timeout)
+
+    async def idle_wait(self, model: type[R]) -> float:
+        """Seconds until the queue's earliest retry is due, at most `poll`."""
         try:
             now = self.clock.now()
-            with session_scope(self.engine) as session:
-                dues = [
-                    next_due(session, InboxEvent, now=now),
-                    next_due(session, OutboxMessage, now=now),
-                ]
+            due = await self.db.run(lambda s: next_due(s, model, now=now), read_only=True)
         except Exception:
             log.exception("could not read the next due time")
             return self.poll
-        soonest = min((d for d in dues if d is not None), default=None)
-        if soonest is None:
+        if due is None:
             return self.poll
-        return min(self.poll, max(MIN_WAIT, (soonest - now).total_seconds()))
+        return min(self.poll, max(MIN_WAIT, (due - now).total_seconds()))
 
     async def drain(self, wait: float = 10.0) -> None:
-        """Finish in-flight work (tests, demo, shutdown)."""
+        """Finish in-flight follow-up work (tests, demo, shutdown)."""
         if self._tasks:
             await asyncio.wait(list(self._tasks), timeout=wait)

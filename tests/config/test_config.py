@@ -6,11 +6,15 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.cli import main
+from bot.core.refs import Platform, UserRef
+from bot.core.timecalc import BusinessHours
 from bot.demo.org import ORG_TOML
+from bot.demo.standins.serving import START
 from config.load import ConfigError, load_config, parse_config
 from config.settings import Settings
 
@@ -106,6 +110,32 @@ def test_specific_mistakes(snippet: str, expected: str) -> None:
     assert any(p.startswith(expected) for p in found), found
 
 
+def test_values_are_parsed_once_at_load() -> None:
+    """Business hours, SLAs, timezones and people come parsed, a team's falling back to
+    its org's; a person is on the platform their id names (SPEC's `managers = ["U0MGR"]`
+    is a Slack user, an Entra object id a Teams user)."""
+    teams_user = "7ace3d42-5b6f-4a9e-c2b3-ae9f80716253"
+    config = parse_config(
+        ORG_TOML.replace('managers = ["U0MGR"]', f'managers = ["U0MGR", "{teams_user}"]')
+    )
+    billing, product = config.team("billing"), config.team("product")
+    assert billing is not None and product is not None
+    assert (billing.sla_seconds, product.sla_seconds) == (4 * 3600, 86400)
+    assert billing.hours == config.org.hours == BusinessHours.parse("Mon-Fri 09:00-17:30")
+    assert product.hours == BusinessHours.parse("Mon-Fri 09:00-17:00")
+    assert (billing.zone, product.zone) == (ZoneInfo("Europe/London"), ZoneInfo("America/New_York"))
+    assert config.roi.manager_refs == (
+        UserRef(Platform.SLACK, "U0MGR"),
+        UserRef(Platform.TEAMS, teams_user),
+    )
+    assert config.roi.is_manager(UserRef(Platform.TEAMS, teams_user))
+    assert not config.roi.is_manager(UserRef(Platform.TEAMS, "U0MGR"))
+    assert problems(ORG_TOML.replace('managers = ["U0MGR"]', 'managers = ["U0MGR", "mia"]')) == [
+        "roi.managers[1]: 'mia' is neither a Slack user id (U… or W…) nor a Teams user's Entra"
+        " object id"
+    ]
+
+
 def test_toml_syntax_error_gives_the_line() -> None:
     assert problems('[org]\nname = "Acme"\nteams = [\n')[0].startswith("not valid TOML:")
     assert "line" in problems('[org\nname = "x"')[0]
@@ -130,6 +160,7 @@ def test_serve_refuses_an_invalid_config(tmp_path: Path) -> None:
         **os.environ,
         "CROSSTALK_CONFIG": str(bad),
         "CROSSTALK_DATABASE_URL": f"sqlite:///{tmp_path}/c.db",
+        "CROSSTALK_CLOCK_START": START.isoformat(),  # the test's calendar, not today's
     }
     proc = subprocess.run(
         [sys.executable, "-m", "bot.cli", "serve", "--port", "0"],

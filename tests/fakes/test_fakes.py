@@ -9,15 +9,39 @@ from urllib.parse import parse_qs
 import aiohttp
 import pytest
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.middleware.request_verification.async_request_verification import (
+    AsyncRequestVerification,
+)
 from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_sdk import signature
 from slack_sdk.errors import SlackApiError
-from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.demo.standins import slack_requests as sr
+from bot.demo.standins.serving import request_time
 from bot.demo.standins.slack_api import FakeSlack
 
 TOKEN = "xoxb-test"
+
+
+class RequestTime(signature.Clock):
+    """slack_sdk's verifier checks the signing time against this: the clock requests are
+    dated on (the test's calendar, see tests/conftest.py), not the wall clock."""
+
+    def now(self) -> float:
+        return request_time().timestamp()
+
+
+def verifier(secret: str) -> signature.SignatureVerifier:
+    return signature.SignatureVerifier(secret, clock=RequestTime())
+
+
+class Verification(AsyncRequestVerification):
+    """Bolt's own signature check, with slack_sdk's verifier on the test's clock."""
+
+    @property
+    def verifier(self) -> signature.SignatureVerifier:
+        return verifier(self._signing_secret)
 
 
 @pytest.fixture
@@ -205,12 +229,12 @@ async def test_response_url(slack: FakeSlack) -> None:
 def test_sign_matches_slack_sdk_verifier() -> None:
     secret = "s3cret"
     body, headers = sr.event_message("T0001", "C0BILLING", "U0ANN", "refund", "1763800000.000100")
-    verifier = SignatureVerifier(sr.DEFAULT_SIGNING_SECRET)
-    assert verifier.is_valid_request(body, headers)
-    assert not SignatureVerifier(secret).is_valid_request(body, headers)
+    assert verifier(sr.DEFAULT_SIGNING_SECRET).is_valid_request(body, headers)
+    assert not verifier(secret).is_valid_request(body, headers)
     raw = b"token=x&text=hello"
     signed = sr.sign(secret, raw, timestamp=None)
-    assert SignatureVerifier(secret).is_valid(
+    assert signed["X-Slack-Request-Timestamp"] == str(int(request_time().timestamp()))
+    assert verifier(secret).is_valid(
         raw, signed["X-Slack-Request-Timestamp"], signed["X-Slack-Signature"]
     )
     assert signed["Content-Type"] == "application/x-www-form-urlencoded"
@@ -235,9 +259,7 @@ def test_sign_matches_slack_sdk_verifier() -> None:
     assert shortcut.payload()["type"] == "message_action"
     command = sr.slash_command("T0001", "U0ANN", "C0BILLING", "/flag", "hi", "http://x", "t.1")
     assert parse_qs(command.body.decode())["command"] == ["/flag"]
-    assert SignatureVerifier(sr.DEFAULT_SIGNING_SECRET).is_valid_request(
-        command.body, command.headers
-    )
+    assert verifier(sr.DEFAULT_SIGNING_SECRET).is_valid_request(command.body, command.headers)
 
 
 def _bolt_request(body: bytes, headers: dict[str, str]) -> AsyncBoltRequest:
@@ -249,8 +271,10 @@ async def test_signed_requests_are_accepted_by_bolt(slack: FakeSlack) -> None:
     app = AsyncApp(
         client=AsyncWebClient(token=TOKEN, base_url=slack.api_url),
         signing_secret=sr.DEFAULT_SIGNING_SECRET,
+        request_verification_enabled=False,  # Bolt's own, but on the test's clock:
         process_before_response=True,
     )
+    app.use(Verification(sr.DEFAULT_SIGNING_SECRET))
     seen: list[str] = []
 
     @app.event("message")

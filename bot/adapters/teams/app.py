@@ -93,7 +93,7 @@ def build_gateway(
     )
     return TeamsGateway(
         connector=connector,
-        engine=runtime.engine,
+        db=runtime.db,
         org_id=runtime.org.org_id,
         clock=runtime.clock,
         peers=runtime.gateways,

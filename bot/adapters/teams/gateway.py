@@ -14,8 +14,6 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from sqlalchemy.engine import Engine
-
 from bot.adapters.teams import render, translate
 from bot.adapters.teams.connector import GRAPH_SCOPE, Connector
 from bot.adapters.teams.references import Target, target, team_target
@@ -24,6 +22,7 @@ from bot.core.clock import Clock
 from bot.core.gateway import FetchedMessage, GatewayError, Posted, Unsupported
 from bot.core.refs import ChannelRef, MessageRef, Platform, UserRef
 from bot.handlers.context import Gateways
+from store.db import Database
 
 log = logging.getLogger("crosstalk.teams")
 T = Platform.TEAMS
@@ -52,18 +51,24 @@ class TeamsGateway:
         self,
         *,
         connector: Connector,
-        engine: Engine,
+        db: Database,
         org_id: int,
         clock: Clock,
         peers: Gateways | None = None,
     ) -> None:
         self.connector = connector
-        self.engine = engine
+        self.db = db
         self.org_id = org_id
         self.clock = clock
         self.peers = peers  # the other platforms' gateways: names of their people
         self._names: dict[str, str] = {}
         self._chat_ids: dict[str, str] = {}  # Entra object id -> Teams user id (29:…)
+
+    async def _lookup(self, channel_id: str) -> Target | None:
+        return await self.db.run(lambda s: target(s, self.org_id, channel_id), read_only=True)
+
+    async def _team_target(self) -> Target | None:
+        return await self.db.run(lambda s: team_target(s, self.org_id), read_only=True)
 
     def remember_person(self, raw: dict[str, Any]) -> None:
         """Names and ids seen on inbound activities: mentions without a lookup."""
@@ -73,8 +78,8 @@ class TeamsGateway:
         if aad and teams_id:
             self._chat_ids[str(aad)] = str(teams_id)
 
-    def _target(self, channel_id: str) -> Target:
-        found = target(self.engine, self.org_id, channel_id)
+    async def _target(self, channel_id: str) -> Target:
+        found = await self._lookup(channel_id)
         if found is None:
             raise GatewayError(
                 f"teams: no conversation reference for {channel_id}: add the Crosstalk app "
@@ -106,7 +111,7 @@ class TeamsGateway:
         thread_id: str | None = None,
         marker: str | None = None,
     ) -> Posted:
-        where = self._target(channel.id)
+        where = await self._target(channel.id)
         activity = await self._activity(content, marker)
         return await self._send(where, activity, thread_id)
 
@@ -140,7 +145,7 @@ class TeamsGateway:
         return Posted(ref, self.clock.now())
 
     async def update(self, message: MessageRef, content: Content) -> None:
-        where = self._target(message.channel.id)
+        where = await self._target(message.channel.id)
         activity = {**await self._activity(content, None), "id": message.id}
         root = (message.thread_id or message.id) if is_channel(where.channel_id) else None
         conversation = quote(_conversation(where.channel_id, root), safe="")
@@ -154,7 +159,7 @@ class TeamsGateway:
     async def dm_channel(self, user: UserRef) -> ChannelRef:
         """The 1:1 chat with a person: created, or found again (Teams answers with the same
         conversation for the same bot and user)."""
-        anywhere = team_target(self.engine, self.org_id)
+        anywhere = await self._team_target()
         if anywhere is None:
             raise GatewayError("teams: no conversation reference yet", retryable=True)
         member = {"id": self._chat_ids.get(user.id, user.id), "aadObjectId": user.id}
@@ -192,7 +197,7 @@ class TeamsGateway:
         """Only cards carry a marker (the title's element id); text posts cannot, and a
         channel whose team's group id is unknown cannot be read back: both answer None,
         so a lost answer may, rarely, mean a second copy of a reply."""
-        where = self._target(channel.id)
+        where = await self._target(channel.id)
         url = self._graph_messages(where, thread_id) if is_channel(channel.id) else None
         if url is None:
             log.warning(
@@ -234,12 +239,12 @@ class TeamsGateway:
             raise Unsupported(f"files in Teams channels ({filename} is not an image)")
         uri = f"data:{mime};base64," + base64.b64encode(data).decode()
         await self._send(
-            self._target(channel.id), render.image_activity(uri, title, comment), thread_id
+            await self._target(channel.id), render.image_activity(uri, title, comment), thread_id
         )
 
     async def fetch_message(self, message: MessageRef) -> FetchedMessage | None:
         """The text of a message, through Graph (the Bot Connector cannot read messages)."""
-        where = self._target(message.channel.id)
+        where = await self._target(message.channel.id)
         base = self._graph_messages(where, message.thread_id)
         if base is None:
             log.warning("teams: cannot read %s (team group id unknown)", message.id)
@@ -267,7 +272,7 @@ class TeamsGateway:
 
     async def permalink(self, message: MessageRef) -> str | None:
         """A deep link Teams opens at the message (no call needed)."""
-        where = target(self.engine, self.org_id, message.channel.id)
+        where = await self._lookup(message.channel.id)
         query = {"parentMessageId": message.root_id}
         if where is not None:
             query["tenantId"] = where.tenant_id
@@ -280,13 +285,13 @@ class TeamsGateway:
         )
 
     async def is_shared_channel(self, channel: ChannelRef) -> bool:
-        where = target(self.engine, self.org_id, channel.id)
+        where = await self._lookup(channel.id)
         return bool(where and where.exact and where.extras.get("membershipType") == "shared")
 
     async def display_name(self, user: UserRef) -> str:
         if user.id in self._names:
             return self._names[user.id]
-        team = team_target(self.engine, self.org_id)
+        team = await self._team_target()
         if team is None or not team.team_id:
             return user.id
         url = (

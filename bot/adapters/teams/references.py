@@ -8,11 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from bot.adapters.teams import translate
 from store.conversations import get_reference, latest_reference, save_reference
-from store.db import session_scope
 from store.models import ConversationRef
 
 
@@ -91,57 +90,61 @@ def created_channel(activity: translate.Activity) -> str | None:
     return str(channel) if channel else None
 
 
-def remember(
-    engine: Engine, org_id: int, activity: translate.Activity, now: datetime, cache: set[str]
-) -> None:
-    """Keep (or refresh) the reference of the channel an activity comes from, and of a
-    channel it announces. `cache` skips the write when nothing changed since the last."""
+def unseen(activity: translate.Activity, cache: set[str]) -> list[dict[str, Any]]:
+    """The references an activity carries (its channel's, and one it announces) that
+    `cache` has not seen unchanged since they were last saved."""
     channels: list[str | None] = [None]
     created = created_channel(activity)
     if created:
         channels.append(created)
+    found = []
     for channel in channels:
         ref = reference_of(activity, channel)
-        if ref is None:
-            continue
-        fingerprint = json.dumps(ref, sort_keys=True)
-        if fingerprint in cache:
-            continue
-        where = translate.place(activity)
+        if ref is not None and json.dumps(ref, sort_keys=True) not in cache:
+            found.append(ref)
+    return found
+
+
+def remember(
+    session: Session,
+    org_id: int,
+    activity: translate.Activity,
+    refs: list[dict[str, Any]],
+    now: datetime,
+) -> None:
+    """Keep (or refresh) the references `unseen` found."""
+    where = translate.place(activity)
+    for ref in refs:
         channel_id = ref["conversation"]["id"]
-        with session_scope(engine) as session:
-            old = get_reference(session, org_id=org_id, channel_id=channel_id)
-            if old is not None:
-                # Not every activity names the team's group id or the channel's name:
-                # what an earlier one said stays until something says otherwise.
-                kept = json.loads(old.reference).get("crosstalk") or {}
-                ref["crosstalk"] = {**kept, **ref["crosstalk"]}
-            save_reference(
-                session,
-                org_id=org_id,
-                tenant_id=str(where.tenant_id),
-                team_id=where.team_id,
-                channel_id=channel_id,
-                service_url=where.service_url,
-                reference=json.dumps(ref),
-                now=now,
-            )
-        cache.add(fingerprint)
+        old = get_reference(session, org_id=org_id, channel_id=channel_id)
+        if old is not None:
+            # Not every activity names the team's group id or the channel's name:
+            # what an earlier one said stays until something says otherwise.
+            kept = json.loads(old.reference).get("crosstalk") or {}
+            ref["crosstalk"] = {**kept, **ref["crosstalk"]}
+        save_reference(
+            session,
+            org_id=org_id,
+            tenant_id=str(where.tenant_id),
+            team_id=where.team_id,
+            channel_id=channel_id,
+            service_url=where.service_url,
+            reference=json.dumps(ref),
+            now=now,
+        )
 
 
-def target(engine: Engine, org_id: int, channel_id: str) -> Target | None:
+def target(session: Session, org_id: int, channel_id: str) -> Target | None:
     """Where to send to a channel: its own reference, else one of the org's (a team's
     service URL and tenant reach its other channels; Teams refuses if the bot is not in
     the channel's team)."""
-    with session_scope(engine) as session:
-        row = get_reference(session, org_id=org_id, channel_id=channel_id)
-        if row is None:
-            row = latest_reference(session, org_id=org_id)
-        return _target(row, channel_id) if row is not None else None
-
-
-def team_target(engine: Engine, org_id: int) -> Target | None:
-    """Any reference with a team: the roster to ask a member's name of."""
-    with session_scope(engine) as session:
+    row = get_reference(session, org_id=org_id, channel_id=channel_id)
+    if row is None:
         row = latest_reference(session, org_id=org_id)
-        return _target(row, row.channel_id) if row is not None else None
+    return _target(row, channel_id) if row is not None else None
+
+
+def team_target(session: Session, org_id: int) -> Target | None:
+    """Any reference with a team: the roster to ask a member's name of."""
+    row = latest_reference(session, org_id=org_id)
+    return _target(row, row.channel_id) if row is not None else None

@@ -8,9 +8,6 @@ from bot.core.events import Command
 from bot.handlers.roi import command as roi_command
 from bot.runtime import Runtime
 
-REFUSAL = roi_command.REFUSAL
-split_args = roi_command.split_args
-
 
 async def answer_roi(runtime: Runtime, command: Command) -> Content:
     return await roi_command.answer(

@@ -6,6 +6,7 @@ dialogs and button presses get their answer in the invoke response, as Teams wan
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections import OrderedDict
 from collections.abc import Coroutine
@@ -18,10 +19,9 @@ from bot.adapters.teams.roi import answer_roi
 from bot.core.cards import Content
 from bot.core.events import Command, FlagRequest
 from bot.core.gateway import GatewayError
-from bot.handlers import actions, flag, outcomes, ratings
+from bot.handlers import flag, interpret, outcomes
 from bot.runtime import Runtime
-from store.db import session_scope
-from store.models import Broadcast
+from config.schema import TeamConfig
 
 log = logging.getLogger("crosstalk.teams")
 Answer = dict[str, Any] | None
@@ -61,14 +61,18 @@ class Turns:
 
         self.later(send())
 
-    async def handle(self, activity: translate.Activity) -> Answer:
-        references.remember(
-            self.runtime.engine,
-            self.org.org_id,
-            activity,
-            self.runtime.clock.now(),
-            self._refs_seen,
+    async def _remember(self, activity: translate.Activity) -> None:
+        refs = references.unseen(activity, self._refs_seen)
+        if not refs:
+            return
+        now = self.runtime.clock.now()
+        await self.runtime.db.run(
+            lambda s: references.remember(s, self.org.org_id, activity, refs, now)
         )
+        self._refs_seen.update(json.dumps(ref, sort_keys=True) for ref in refs)
+
+    async def handle(self, activity: translate.Activity) -> Answer:
+        await self._remember(activity)
         self.gateway.remember_person(activity.get("from") or {})
         kind = activity.get("type")
         if kind in ("conversationUpdate", "installationUpdate"):
@@ -78,27 +82,27 @@ class Turns:
         if kind == "invoke":
             return await self._invoke(activity)
         if kind == "message":
-            self._message(activity)
+            await self._message(activity)
         elif kind in ("messageUpdate", "messageDelete"):
-            self._submit(activity, translate.message_event(activity))
+            await self._submit(activity, translate.message_event(activity))
         return None
 
-    def _submit(self, activity: translate.Activity, event: Any) -> None:
+    async def _submit(self, activity: translate.Activity, event: Any) -> None:
         if event is not None:
-            self.runtime.submit(translate.dedupe_key(activity), event)
+            await self.runtime.submit(translate.dedupe_key(activity), event)
 
-    def _message(self, activity: translate.Activity) -> None:
+    async def _message(self, activity: translate.Activity) -> None:
         if translate.card_action(activity) is not None:  # Action.Submit on an older client
-            self._press(activity)
+            await self._press(activity)
             return
         in_channel = translate.place(activity).channel_id is not None
         if in_channel and not translate.bot_mentioned(activity):
-            self._submit(activity, translate.message_event(activity))
+            await self._submit(activity, translate.message_event(activity))
             return
         # A mention in a channel, or anything said to the bot in a chat: a command.
         event = translate.mention_event(activity)
         if isinstance(event, FlagRequest):
-            self._submit(activity, event)
+            await self._submit(activity, event)
         elif isinstance(event, Command):
             self._command(activity, event)
 
@@ -118,21 +122,19 @@ class Turns:
     async def _roi(self, activity: translate.Activity, command: Command) -> None:
         self._answer_later(activity, await answer_roi(self.runtime, command))
 
-    def _press(self, activity: translate.Activity) -> str:
-        """A button acting on a card; the message for the presser alone."""
+    async def _press(self, activity: translate.Activity) -> str:
+        """A button acting on a card; the message for the presser alone. A repeat of the
+        same activity (a retry) is recorded once and answered as done."""
         event = translate.card_action(activity)
-        if event is not None:
-            result = actions.on_card_action(
-                event=event, engine=self.runtime.engine, org=self.org, clock=self.runtime.clock
-            )
-            return result.message or "Done."
-        rating = translate.rating(activity)
-        if rating is not None:
-            rated = ratings.rate(
-                event=rating, engine=self.runtime.engine, org=self.org, clock=self.runtime.clock
-            )
-            return rated.message or f"Thanks: rated {rating.score}/5."
-        return "This button is not known to Crosstalk."
+        rating = None if event is not None else translate.rating(activity)
+        if event is None and rating is None:
+            return "This button is not known to Crosstalk."
+        pressed = event or rating
+        assert pressed is not None
+        answer = await self.runtime.handle_now(translate.dedupe_key(activity), pressed)
+        if answer is not None and answer.message:
+            return answer.message
+        return "Done." if rating is None else f"Thanks: rated {rating.score}/5."
 
     async def _invoke(self, activity: translate.Activity) -> Answer:
         name = activity.get("name")
@@ -140,14 +142,14 @@ class Turns:
             return self._flag_form(activity)
         if name == "composeExtension/submitAction":
             event = translate.flag_submission(activity)
-            self._submit(activity, event)
+            await self._submit(activity, event)
             return {}
         if name == "adaptiveCard/action":
-            return forms.card_answer(self._press(activity))
+            return forms.card_answer(await self._press(activity))
         if name == "task/fetch":
-            return self._dialog(activity)
+            return await self._dialog(activity)
         if name == "task/submit":
-            return self._dialog_submitted(activity)
+            return await self._dialog_submitted(activity)
         return {}
 
     def _flag_form(self, activity: translate.Activity) -> Answer:
@@ -158,27 +160,32 @@ class Turns:
         routing = flag.routing_for(text, message.channel.id, self.org)
         return forms.flag_task(self.org.config, list(routing.teams), text)
 
-    def _dialog(self, activity: translate.Activity) -> Answer:
+    async def _team_of(self, broadcast_id: int) -> TeamConfig | None:
+        return await self.runtime.query(
+            lambda s: interpret.form_team(session=s, org=self.org, broadcast_id=broadcast_id)
+        )
+
+    async def _dialog(self, activity: translate.Activity) -> Answer:
         found = translate.button(activity)
         if found is None:
             return forms.message("This button is not known to Crosstalk.")
         verb, broadcast_id = found
         if verb == "ct_outcome":
             user = translate.sender(activity)
-            flagged = outcomes.form_flag(
-                engine=self.runtime.engine, org=self.org, broadcast_id=broadcast_id, user=user
+            flagged = await self.runtime.query(
+                lambda s: outcomes.form_flag(
+                    session=s, org=self.org, broadcast_id=broadcast_id, user=user
+                )
             )
             if isinstance(flagged, str):
                 return forms.message(flagged)
             return forms.outcome_task(broadcast_id, flagged.excerpt, self.org.config.roi.currency)
-        with session_scope(self.runtime.engine) as session:
-            b = session.get(Broadcast, broadcast_id)
-            team = self.org.team_by_id(b.team_id) if b and b.org_id == self.org.org_id else None
+        team = await self._team_of(broadcast_id)
         if verb != "ct_interpret" or team is None:
             return forms.message("This card is no longer known to Crosstalk.")
         return forms.interpret_task(broadcast_id, team.name)
 
-    def _dialog_submitted(self, activity: translate.Activity) -> Answer:
+    async def _dialog_submitted(self, activity: translate.Activity) -> Answer:
         data = translate.task_data(activity)
         if data.get("ct") == "ct_outcome":
             outcome = translate.outcome_submission(activity, self.org.config.roi.currency)
@@ -188,20 +195,18 @@ class Turns:
                     return forms.message("This card is no longer known to Crosstalk.")
                 currency = self.org.config.roi.currency
                 return forms.outcome_task(int(value), "", currency, outcome, data)
-            self._submit(activity, outcome)
+            await self._submit(activity, outcome)
             return forms.message("Outcome recorded: every card of this flag will show it.")
         event = translate.interpretation_submission(activity)
         if event is None:
             return forms.message("This form is not known to Crosstalk.")
         if not event.text:
-            with session_scope(self.runtime.engine) as session:
-                b = session.get(Broadcast, event.broadcast_id)
-                team = self.org.team_by_id(b.team_id) if b else None
+            team = await self._team_of(event.broadcast_id)
             name = team.name if team else "your team"
             return forms.interpret_task(
                 event.broadcast_id, name, "Say what this means for your team."
             )
-        self._submit(activity, event)
+        await self._submit(activity, event)
         return forms.message("Thanks: your interpretation is recorded and shared.")
 
     async def _remember_team_channels(self, activity: translate.Activity) -> None:
@@ -230,10 +235,4 @@ class Turns:
                 "channelData": {**channel_data, "channel": named},
                 "conversation": {**conversation, "id": channel["id"]},
             }
-            references.remember(
-                self.runtime.engine,
-                self.org.org_id,
-                seen,
-                self.runtime.clock.now(),
-                self._refs_seen,
-            )
+            await self._remember(seen)

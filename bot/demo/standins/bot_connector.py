@@ -25,14 +25,16 @@ appear in the message, and at most 100 KB.
 from __future__ import annotations
 
 import asyncio
-import itertools
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Any, Self
+from datetime import datetime
+from typing import Any
 from urllib.parse import unquote
 
 from aiohttp import web
+
+from bot.core.clock import Clock
+from bot.demo.standins.serving import Standin, start_clock
 
 __all__ = ["TENANT", "BotConnector", "Call", "Message"]
 
@@ -101,24 +103,36 @@ def _split(conversation: str) -> tuple[str, str | None]:
     return base, (rest or None) if sep else None
 
 
-class BotConnector:
-    def __init__(self, *, token: str | None = None, app_id: str = BOT_ID.removeprefix("28:")):
+class BotConnector(Standin):
+    """Message ids are epoch milliseconds on :attr:`clock` (frozen at serving.START unless
+    given one; the test server hands over its own clock to a connector it starts)."""
+
+    def __init__(
+        self,
+        *,
+        token: str | None = None,
+        app_id: str = BOT_ID.removeprefix("28:"),
+        clock: Clock | None = None,
+    ) -> None:
+        super().__init__()
         self.token = token
         self.app_id = app_id
+        self.clock: Clock = clock or start_clock()
+        #: Whether a test chose this stand-in's time (a Server then leaves it alone).
+        self.clock_given = clock is not None
         self.calls: list[Call] = []
         self.messages: dict[str, Message] = {}
         self.members: dict[str, JSONDict] = {}  # Entra object id -> member
         self.teams: dict[str, JSONDict] = {}  # team id -> {"aadGroupId", "channels"}
         self._faults: dict[str, list[_Fault]] = {}
-        self._ids = itertools.count(int(datetime.now(UTC).timestamp() * 1000))
-        self._runner: web.AppRunner | None = None
-        self.port = 0
+        self._last_id = 0
 
-    # ------------------------------------------------------------------ lifecycle
+    def follow(self, clock: Clock) -> None:
+        """Take time from ``clock`` from now on (the test server hands over its own)."""
+        self.clock = clock
+        self.clock_given = True
 
-    async def start(self) -> None:
-        if self._runner is not None:
-            return
+    def make_app(self) -> web.Application:
         app = web.Application(client_max_size=4_000_000)
         app.router.add_post("/v3/conversations", self._create)
         app.router.add_post("/v3/conversations/{cid}/activities", self._send)
@@ -127,27 +141,7 @@ class BotConnector:
         app.router.add_get("/v3/conversations/{cid}/members/{uid}", self._member)
         app.router.add_get("/v3/teams/{tid}/conversations", self._channels)
         app.router.add_get("/graph/v1.0/{path:.*}", self._graph)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = self._runner.addresses[0][1]
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
-
-    @property
-    def started(self) -> bool:
-        return self._runner is not None
+        return app
 
     @property
     def service_url(self) -> str:
@@ -177,13 +171,13 @@ class BotConnector:
         """A person's message (Graph can read it back); returns its id."""
         mid = self.next_id()
         activity = {"type": "message", "text": text, "from": {"aadObjectId": author}}
-        self.messages[mid] = Message(
-            mid, channel, thread, activity, datetime.now(UTC), by_bot=False
-        )
+        self.messages[mid] = Message(mid, channel, thread, activity, self.clock.now(), by_bot=False)
         return mid
 
     def next_id(self) -> str:
-        return str(next(self._ids))
+        """A Teams message id: the clock's epoch milliseconds, above every id given so far."""
+        self._last_id = max(self._last_id + 1, int(self.clock.now().timestamp() * 1000))
+        return str(self._last_id)
 
     # ------------------------------------------------------------------ faults
 
@@ -293,7 +287,7 @@ class BotConnector:
         return any(channel in t["channels"] for t in self.teams.values())
 
     def _store(self, channel: str, thread: str | None, activity: JSONDict) -> Message:
-        message = Message(self.next_id(), channel, thread, activity, datetime.now(UTC))
+        message = Message(self.next_id(), channel, thread, activity, self.clock.now())
         self.messages[message.id] = message
         return message
 

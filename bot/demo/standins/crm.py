@@ -14,13 +14,15 @@ import asyncio
 import hashlib
 import hmac
 import json
-import time
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Self
+from datetime import datetime
+from typing import Any
 
 from aiohttp import web
+
+from bot.core.clock import Clock
+from bot.demo.standins.serving import Standin, start_clock
 
 JSONDict = dict[str, Any]
 
@@ -35,7 +37,7 @@ class Received:
     signature: str | None
     body: bytes
     status: int
-    at: float  # time.monotonic()
+    at: datetime  # on the receiver's clock
 
     def json(self) -> JSONDict:
         data: JSONDict = json.loads(self.body)
@@ -48,7 +50,10 @@ class _Fault:
     retry_after: str | None
 
 
-class FakeCrm:
+class FakeCrm(Standin):
+    """Checks a timestamp's age on :attr:`clock` (frozen at serving.START unless given one):
+    give it the clock the server signs on."""
+
     def __init__(
         self,
         secret: str,
@@ -56,13 +61,12 @@ class FakeCrm:
         host: str = "127.0.0.1",
         port: int = 0,
         max_age: float = 300.0,
-        now: Callable[[], float] = time.time,
+        clock: Clock | None = None,
     ) -> None:
+        super().__init__(host=host, port=port)
         self.secret = secret.encode()
-        self.host = host
-        self.port = port
         self.max_age = max_age
-        self.now = now
+        self.clock: Clock = clock or start_clock()
         #: Every request, in arrival order, with the status it got.
         self.received: list[Received] = []
         #: The first accepted body of each delivery id.
@@ -73,28 +77,11 @@ class FakeCrm:
         self.duplicates: Counter[str] = Counter()
         self._faults: list[_Fault] = []
         self._delay = 0.0
-        self._runner: web.AppRunner | None = None
-        self.app = web.Application()
-        self.app.router.add_post("/hooks/crosstalk", self._handle)
 
-    async def start(self) -> None:
-        runner = web.AppRunner(self.app, access_log=None)
-        await runner.setup()
-        await web.TCPSite(runner, self.host, self.port).start()
-        self._runner = runner
-        self.port = int(runner.addresses[0][1])
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            runner, self._runner = self._runner, None
-            await runner.cleanup()
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
+    def make_app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_post("/hooks/crosstalk", self._handle)
+        return app
 
     @property
     def url(self) -> str:
@@ -113,15 +100,15 @@ class FakeCrm:
     def verify(self, timestamp: str | None, signature: str | None, body: bytes) -> bool:
         if not timestamp or not signature or not timestamp.isdigit():
             return False
-        if abs(self.now() - int(timestamp)) > self.max_age:
+        if abs(self.clock.now().timestamp() - int(timestamp)) > self.max_age:
             return False
         mac = hmac.new(self.secret, timestamp.encode() + b"." + body, hashlib.sha256)
         return hmac.compare_digest("sha256=" + mac.hexdigest(), signature)
 
     async def wait_for(self, count: int, *, within: float = 5.0) -> list[Received]:
-        deadline = time.monotonic() + within
+        deadline = asyncio.get_running_loop().time() + within
         while len(self.received) < count:
-            if time.monotonic() > deadline:
+            if asyncio.get_running_loop().time() > deadline:
                 raise TimeoutError(f"{len(self.received)}/{count} webhook requests")
             await asyncio.sleep(0.01)
         return self.received
@@ -136,7 +123,7 @@ class FakeCrm:
             signature=headers.get("X-Crosstalk-Signature"),
             body=body,
             status=0,
-            at=time.monotonic(),
+            at=self.clock.now(),
         )
         self.received.append(record)
         if self._delay:

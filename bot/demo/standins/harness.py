@@ -4,6 +4,8 @@ HTTP with signed requests. Used by the tests, `crosstalk demo` and the benchmark
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from contextvars import Token
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
@@ -17,6 +19,7 @@ from bot.app import create_app
 from bot.core.clock import Clock
 from bot.demo.org import CHANNELS, ORG_TOML, USERS
 from bot.demo.standins.bot_connector import BotConnector
+from bot.demo.standins.serving import request_clock, start_clock
 from bot.demo.standins.slack_api import FakeSlack
 from bot.demo.standins.slack_requests import DEFAULT_SIGNING_SECRET, SignedRequest
 from bot.runtime import Runtime, build_runtime
@@ -29,9 +32,14 @@ from store.models import InboxEvent, OutboxMessage
 class Server:
     """`async with Server(db_url) as server:` — FakeSlack + the app on a free port.
 
+    `clock`: the server's time (by default one frozen at serving.START, a Monday 09:00 UTC,
+    until the test moves it). While the server runs, FakeSlack's `ts`, the Bot Connector's
+    ids and every request built without an explicit time (signed Slack requests, Teams
+    activities) follow it, unless a test gave that stand-in a time of its own.
     `run_worker=False`: no worker runs, so stored events and queued side effects wait
     until the test calls `settle()` (or drives `server.runtime.worker` itself).
-    `run_scheduler=True`: the scheduled jobs run too (APScheduler, on the wall clock)."""
+    `run_scheduler=True`: the scheduled jobs run too (APScheduler fires on the wall clock;
+    what a job does is decided on `clock`)."""
 
     def __init__(
         self,
@@ -50,7 +58,7 @@ class Server:
     ) -> None:
         self.db_url = db_url
         self.config_toml = config_toml
-        self.clock = clock
+        self.clock: Clock = clock or start_clock()
         self.slack = slack or FakeSlack()
         self._own_slack = slack is None
         self.run_worker = run_worker
@@ -68,8 +76,13 @@ class Server:
         self.http: aiohttp.ClientSession | None = None
         self.url = ""
         self.runtime: Runtime
+        self._dated: Token[Clock | None] | None = None
 
     async def __aenter__(self) -> Self:
+        if not self.slack.clock_given:
+            self.slack.follow(self.clock)
+        if self.teams is not None and not self.teams.clock_given:
+            self.teams.follow(self.clock)
         await self.slack.start()
         if self.teams is not None:
             await self.teams.start()
@@ -107,6 +120,7 @@ class Server:
         port = self._runner.addresses[0][1]
         self.url = f"http://127.0.0.1:{port}"
         self.http = aiohttp.ClientSession()
+        self._dated = request_clock.set(self.clock)
         return self
 
     async def __aexit__(
@@ -121,6 +135,15 @@ class Server:
             await self.slack.stop()
         if self.teams is not None and self._own_teams:
             await self.teams.stop()
+        if self._dated is not None:
+            with contextlib.suppress(ValueError):  # left in another context than entered
+                request_clock.reset(self._dated)
+            self._dated = None
+
+    def now_ts(self) -> str:
+        """Now on the server's clock as a Slack ``ts`` (an action's or a reaction's
+        ``event_ts``), later than every ``ts`` FakeSlack gave so far."""
+        return self.slack.next_ts()
 
     def _teams_env(self) -> dict[str, str | None]:
         if self.teams is None:

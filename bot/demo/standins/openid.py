@@ -16,12 +16,14 @@ import json
 import time
 import uuid
 from functools import cache
-from typing import Any, Self
+from typing import Any
 
 import jwt
 from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
+
+from bot.demo.standins.serving import Standin
 
 ISSUER = "https://api.botframework.com"
 
@@ -32,36 +34,19 @@ def _key(name: str) -> rsa.RSAPrivateKey:
     return rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
-class OpenIdServer:
+class OpenIdServer(Standin):
     def __init__(self, *, endorsements: tuple[str, ...] = ("msteams",)) -> None:
+        super().__init__()
         self.kid = f"key-{uuid.uuid4().hex[:8]}"
         self.endorsements = list(endorsements)
         self.prefix = f"/{uuid.uuid4().hex}"
         self.requests = 0
-        self._runner: web.AppRunner | None = None
-        self.port = 0
 
-    async def start(self) -> None:
+    def make_app(self) -> web.Application:
         app = web.Application()
         app.router.add_get(self.prefix + "/v1/.well-known/openidconfiguration", self._metadata)
         app.router.add_get(self.prefix + "/v1/.well-known/keys", self._keys)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = self._runner.addresses[0][1]
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
+        return app
 
     @property
     def base(self) -> str:
@@ -100,7 +85,10 @@ class OpenIdServer:
         kid: str | None = None,
     ) -> str:
         """A token as the Bot Connector sends: `signed_by="other"` signs with a key that is
-        not published (under the published kid)."""
+        not published (under the published kid).
+
+        Dated on the wall clock, not the test's: the botbuilder SDK checks `nbf`/`exp`
+        against the system time, and no clock of ours reaches inside it."""
         now = int(time.time())
         claims = {
             "iss": issuer,

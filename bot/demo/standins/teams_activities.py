@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any
 
 from botframework.connector.auth import AppCredentials, PasswordServiceClientCredentialFactory
 
 from bot.demo.org import ORG_TOML
 from bot.demo.standins.bot_connector import BOT_ID, TENANT
+from bot.demo.standins.serving import request_time
 
 JSONDict = dict[str, Any]
 APP_ID = BOT_ID.removeprefix("28:")
@@ -56,16 +57,19 @@ MIXED_ORG_TOML = (
 )
 assert PRODUCT in MIXED_ORG_TOML and ENGINEERING in MIXED_ORG_TOML and TENANT in MIXED_ORG_TOML
 
-_ids = itertools.count(int(datetime.now(UTC).timestamp() * 1000) - 10_000_000)
+_ids = itertools.count()
 
 
 def message_id() -> str:
-    """A Teams message id (epoch milliseconds, as Teams makes them)."""
-    return str(next(_ids))
+    """A Teams message id: epoch milliseconds (as Teams makes them) on the clock requests
+    are dated on (``serving.request_clock``), made unique by a counter; the connector's
+    own ids, from the same clock, are 10,000 s later."""
+    return str(int(request_time().timestamp() * 1000) - 10_000_000 + next(_ids))
 
 
 def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    at = request_time().astimezone(UTC)
+    return at.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def person(aad: str) -> JSONDict:

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from bot.core.timecalc import iso_week_bounds
 from bot.handlers.context import OrgContext
 from bot.handlers.digest.card import card_text
-from bot.handlers.digest.plan import MANAGERS, Due, build, enqueue
+from bot.handlers.digest.plan import MANAGERS, Due, build, queue
 from bot.handlers.digest.weeks import week_before
 from bot.runtime import Runtime
 from store.db import session_scope
@@ -37,7 +37,7 @@ def digest_command(
             file=err,
         )
         return 2
-    week = (week or week_before(now, ZoneInfo(org.config.org.timezone))).upper()
+    week = (week or week_before(now, org.config.org.zone)).upper()
     try:
         iso_week_bounds(week, ZoneInfo("UTC"))
     except ValueError as exc:
@@ -45,7 +45,7 @@ def digest_command(
         return 2
     scopes = [team] if team else [*keys, MANAGERS]
     if send:
-        result = enqueue(
+        result = queue(
             engine=runtime.engine, org=org, items=[Due(s, week) for s in scopes], now=now
         )
         for key in result.queued:
@@ -59,7 +59,7 @@ def digest_command(
         return 0
     with session_scope(runtime.engine) as session:
         for scope in scopes:
-            digest = build(session, org, scope=scope, week=week, now=now)
+            digest = build(session=session, org=org, scope=scope, week=week, now=now)
             if digest.card is None:
                 print(f"{_label(org, scope)}, {week}: a quiet week, nothing to send\n", file=out)
                 continue

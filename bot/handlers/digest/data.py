@@ -1,32 +1,24 @@
-"""What a weekly digest is made of, read from the database for one ISO week.
+"""What a weekly digest is made of, for one ISO week: the store's reads summarised.
 
-Team-week figures are small (one team's broadcasts in one week), so they are fetched with
-plain SQL and summarised here; org-wide network figures and the maturity score come from
-the /roi figures engine (see digest_figures)."""
+Team-week figures are small (one team's broadcasts in one week), so they are read with
+plain queries (store.digests) and summarised here; org-wide network figures and the
+maturity score come from the /roi figures engine (see digest.figures). The SLA clock is
+the team's business hours as the config gives them."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
-from typing import Any
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, case, func, or_
-from sqlmodel import Session, col, select
-from sqlmodel.sql.expression import SelectOfScalar
+from sqlmodel import Session
 
-from bot.core.timecalc import BusinessHours, business_seconds, percentile
-from store.models import Broadcast, Flag, FlagTopic, Interpretation, Team
+from bot.core.timecalc import business_seconds, percentile
+from config.schema import TeamConfig
+from store import digests as reads
+from store.models import Broadcast, Flag
 
 EXCERPT = 90
 SAID = 160
-
-
-@cache
-def _hours(text: str) -> BusinessHours:
-    return BusinessHours.parse(text)
 
 
 def clip(text: str, limit: int) -> str:
@@ -114,29 +106,10 @@ class OrgWeek:
         return self.flags == 0 and self.broadcasts == 0 and self.interpretations == 0
 
 
-def _in(column: Any, start: datetime, end: datetime) -> list[ColumnElement[bool]]:
-    """Half-open [start, end): consecutive weeks never count a moment twice."""
-    expr = column if isinstance(column, ColumnElement) else col(column)
-    return [expr >= start, expr < end]
-
-
-def _routed_at() -> ColumnElement[datetime]:
-    """A broadcast's time is the platform's timestamp of its posted card (METRICS "Time
-    figures"); a card not posted yet counts from when it was routed."""
-    return func.coalesce(col(Broadcast.posted_at), col(Broadcast.created_at))
-
-
-def _active_flags_of(team_id: int) -> SelectOfScalar[int]:
-    return select(Broadcast.flag_id).where(
-        Broadcast.team_id == team_id, Broadcast.status == "active"
-    )
-
-
-def _past_sla(b: Broadcast, team: Team, now: datetime) -> bool:
+def _past_sla(b: Broadcast, team: TeamConfig, now: datetime) -> bool:
     if b.posted_at is None:
         return False
-    spent = business_seconds(b.posted_at, now, _hours(team.business_hours), ZoneInfo(team.timezone))
-    return spent > team.sla_seconds
+    return business_seconds(b.posted_at, now, team.hours, team.zone) > team.sla_seconds
 
 
 def team_topics(team_key: str, routes: list[tuple[list[str], list[str]]]) -> list[str]:
@@ -149,27 +122,11 @@ def team_topics(team_key: str, routes: list[tuple[list[str], list[str]]]) -> lis
     return topics
 
 
-def _team_names(session: Session, org_id: int) -> dict[int, str]:
-    rows = session.exec(select(Team.id, Team.name).where(Team.org_id == org_id)).all()
-    return {tid: name for tid, name in rows if tid is not None}
-
-
-def _said(session: Session, team: Team, start: datetime, end: datetime) -> list[Said]:
-    stmt = (
-        select(Interpretation, Flag, Team.name)
-        .join(Flag, col(Flag.id) == col(Interpretation.flag_id))
-        .outerjoin(Team, col(Team.id) == col(Interpretation.author_team_id))
-        .where(
-            Interpretation.org_id == team.org_id,
-            col(Interpretation.deleted_at).is_(None),
-            col(Interpretation.flag_id).in_(_active_flags_of(team.id or 0)),
-            or_(
-                col(Interpretation.author_team_id).is_(None),
-                col(Interpretation.author_team_id) != team.id,
-            ),
-            *_in(Interpretation.created_at, start, end),
-        )
-        .order_by(col(Interpretation.created_at), col(Interpretation.id))
+def _said(
+    session: Session, org_id: int, team_id: int, start: datetime, end: datetime
+) -> list[Said]:
+    rows = reads.said_on_team_flags(
+        session=session, org_id=org_id, team_id=team_id, start=start, end=end
     )
     return [
         Said(
@@ -180,81 +137,55 @@ def _said(session: Session, team: Team, start: datetime, end: datetime) -> list[
             excerpt=clip(f.excerpt, EXCERPT),
             permalink=f.permalink,
         )
-        for i, f, name in session.exec(stmt).all()
+        for i, f, name in rows
     ]
 
 
 def _handled(
-    session: Session, team: Team, topics: list[str], start: datetime, end: datetime
+    session: Session, org_id: int, team_id: int, topics: list[str], start: datetime, end: datetime
 ) -> list[Handled]:
-    on_topics = select(FlagTopic.flag_id).where(col(FlagTopic.topic).in_(topics))
-    replied = select(Interpretation.flag_id).where(col(Interpretation.deleted_at).is_(None))
-    flags = session.exec(
-        select(Flag)
-        .where(
-            Flag.org_id == team.org_id,
-            col(Flag.id).in_(on_topics),
-            col(Flag.id).not_in(_active_flags_of(team.id or 0)),
-            or_(col(Flag.id).in_(replied), col(Flag.status) == "resolved"),
-            *_in(Flag.flagged_at, start, end),
-        )
-        .order_by(col(Flag.flagged_at), col(Flag.id))
-    ).all()
-    ids = [f.id for f in flags]
-    tags: defaultdict[int, list[str]] = defaultdict(list)
-    for flag_id, topic in session.exec(
-        select(FlagTopic.flag_id, FlagTopic.topic)
-        .where(col(FlagTopic.flag_id).in_(ids), col(FlagTopic.topic).in_(topics))
-        .order_by(col(FlagTopic.id))
-    ).all():
-        tags[flag_id].append(topic)
-    by: defaultdict[int, list[str]] = defaultdict(list)
-    for flag_id, name in session.exec(
-        select(Interpretation.flag_id, Team.name)
-        .join(Team, col(Team.id) == col(Interpretation.author_team_id))
-        .where(col(Interpretation.flag_id).in_(ids), col(Interpretation.deleted_at).is_(None))
-        .distinct()
-        .order_by(col(Interpretation.flag_id), col(Team.name))
-    ).all():
-        by[flag_id].append(name)
+    flags = reads.handled_elsewhere(
+        session=session, org_id=org_id, team_id=team_id, topics=topics, start=start, end=end
+    )
+    ids = [f.id for f in flags if f.id is not None]
+    tags = reads.topics_among(session=session, flag_ids=ids, topics=topics)
+    by = reads.answering_teams(session=session, flag_ids=ids)
     return [
         Handled(
             excerpt=clip(f.excerpt, EXCERPT),
             permalink=f.permalink,
-            topics=tuple(tags[f.id or 0]),
-            by=tuple(by[f.id or 0]),
+            topics=tuple(tags.get(f.id or 0, ())),
+            by=tuple(by.get(f.id or 0, ())),
             resolved=f.status == "resolved",
         )
         for f in flags
     ]
 
 
+def _waiting(rows: list[tuple[Broadcast, Flag]]) -> list[tuple[Broadcast, Flag]]:
+    """Cards with no first response whose flag is still open."""
+    return [
+        (b, f)
+        for b, f in rows
+        if b.first_response_at is None and f.status not in ("resolved", "dismissed")
+    ]
+
+
 def team_week(
-    session: Session,
-    team: Team,
     *,
+    session: Session,
+    org_id: int,
+    team_id: int,
+    team: TeamConfig,
     topics: list[str],
     week: str,
     start: datetime,
     end: datetime,
     now: datetime,
 ) -> TeamWeek:
-    rows = session.exec(
-        select(Broadcast, Flag)
-        .join(Flag, col(Flag.id) == col(Broadcast.flag_id))
-        .where(
-            Broadcast.team_id == team.id,
-            Broadcast.status == "active",
-            *_in(_routed_at(), start, end),
-        )
-        .order_by(_routed_at(), col(Broadcast.id))
-    ).all()
+    rows = reads.routed_to_team(session=session, team_id=team_id, start=start, end=end)
     answered = [b for b, _ in rows if b.first_response_at is not None]
-    waiting = [
-        (b, f)
-        for b, f in rows
-        if b.first_response_at is None and f.status not in ("resolved", "dismissed")
-    ]
+    waiting = _waiting(rows)
     times = [b.ttfr_business_seconds for b in answered if b.ttfr_business_seconds is not None]
     within = sum(1 for t in times if t <= team.sla_seconds)
     missed = sum(1 for b, _ in waiting if _past_sla(b, team, now))
@@ -269,8 +200,8 @@ def team_week(
             FlagLine(f.id or 0, clip(f.excerpt, EXCERPT), f.permalink, b.posted_at or b.created_at)
             for b, f in waiting
         ),
-        said=tuple(_said(session, team, start, end)),
-        handled=tuple(_handled(session, team, topics, start, end)),
+        said=tuple(_said(session, org_id, team_id, start, end)),
+        handled=tuple(_handled(session, org_id, team_id, topics, start, end)),
         ttfr_p50=percentile(times, 0.5),
         within_sla=within,
         due=len(times) + missed,
@@ -278,81 +209,54 @@ def team_week(
 
 
 def is_quiet(
-    session: Session, team: Team, *, topics: list[str], start: datetime, end: datetime
+    *,
+    session: Session,
+    org_id: int,
+    team_id: int,
+    topics: list[str],
+    start: datetime,
+    end: datetime,
 ) -> bool:
     """The cheap test the due check runs every minute: no broadcast to the team, no other
     team's interpretation on its flags, nothing handled on its topics."""
-    routed = session.exec(
-        select(func.count())
-        .select_from(Broadcast)
-        .where(
-            Broadcast.team_id == team.id,
-            Broadcast.status == "active",
-            *_in(_routed_at(), start, end),
-        )
-    ).one()
-    if routed:
+    if reads.count_routed_to_team(session=session, team_id=team_id, start=start, end=end):
         return False
-    return not _said(session, team, start, end) and not _handled(session, team, topics, start, end)
+    return not _said(session, org_id, team_id, start, end) and not _handled(
+        session, org_id, team_id, topics, start, end
+    )
 
 
-def org_week(
-    session: Session, org_id: int, *, week: str, start: datetime, end: datetime
-) -> OrgWeek:
-    names = _team_names(session, org_id)
-    flags = session.exec(
-        select(func.count())
-        .select_from(Flag)
-        .where(Flag.org_id == org_id, *_in(Flag.flagged_at, start, end))
-    ).one()
-    rows = session.exec(
-        select(Broadcast, Flag)
-        .join(Flag, col(Flag.id) == col(Broadcast.flag_id))
-        .where(
-            Broadcast.org_id == org_id,
-            Broadcast.status == "active",
-            *_in(_routed_at(), start, end),
-        )
-        .order_by(_routed_at(), col(Broadcast.id))
-    ).all()
-    per_team: defaultdict[int, list[float]] = defaultdict(list)
+def _pace(rows: list[tuple[Broadcast, Flag]], names: dict[int, str]) -> list[TeamPace]:
+    """Each team's p50 time to first response (business hours), fastest first."""
+    per_team: dict[int, list[float]] = {}
     for b, _ in rows:
         if b.ttfr_business_seconds is not None:
-            per_team[b.team_id].append(b.ttfr_business_seconds)
-    pace = sorted(
+            per_team.setdefault(b.team_id, []).append(b.ttfr_business_seconds)
+    return sorted(
         (
             TeamPace(names.get(tid, "?"), percentile(values, 0.5) or 0.0, len(values))
             for tid, values in per_team.items()
         ),
         key=lambda p: (p.p50, p.name),
     )
-    interp_total, interp_cross = session.exec(
-        select(
-            func.count(),
-            func.coalesce(func.sum(case((col(Interpretation.cross_team), 1), else_=0)), 0),
-        ).where(
-            Interpretation.org_id == org_id,
-            col(Interpretation.deleted_at).is_(None),
-            *_in(Interpretation.created_at, start, end),
-        )
-    ).one()
-    negative = func.sum(case((col(Flag.sentiment) == "negative", 1), else_=0))
-    flag_count = func.count(func.distinct(col(Flag.id)))
-    themes = session.exec(
-        select(FlagTopic.topic, flag_count, negative)
-        .join(Flag, col(Flag.id) == col(FlagTopic.flag_id))
-        .where(Flag.org_id == org_id, *_in(Flag.flagged_at, start, end))
-        .group_by(col(FlagTopic.topic))
-        .order_by(flag_count.desc(), col(FlagTopic.topic))
-        .limit(5)
-    ).all()
+
+
+def org_week(
+    *, session: Session, org_id: int, week: str, start: datetime, end: datetime
+) -> OrgWeek:
+    names = reads.team_names(session=session, org_id=org_id)
+    rows = reads.routed_in_org(session=session, org_id=org_id, start=start, end=end)
+    interpretations, cross_team = reads.count_interpretations(
+        session=session, org_id=org_id, start=start, end=end
+    )
+    themes = reads.top_topics(session=session, org_id=org_id, start=start, end=end)
     return OrgWeek(
         week=week,
-        flags=int(flags),
+        flags=reads.count_flags(session=session, org_id=org_id, start=start, end=end),
         broadcasts=len(rows),
         answered=sum(1 for b, _ in rows if b.first_response_at is not None),
-        interpretations=int(interp_total),
-        cross_team=int(interp_cross),
+        interpretations=interpretations,
+        cross_team=cross_team,
         unanswered=tuple(
             FlagLine(
                 f.id or 0,
@@ -361,9 +265,8 @@ def org_week(
                 b.posted_at or b.created_at,
                 names.get(b.team_id),
             )
-            for b, f in rows
-            if b.first_response_at is None and f.status not in ("resolved", "dismissed")
+            for b, f in _waiting(rows)
         ),
-        pace=tuple(pace),
-        themes=tuple(Theme(t, int(n), int(neg or 0)) for t, n, neg in themes),
+        pace=tuple(_pace(rows, names)),
+        themes=tuple(Theme(t, n, neg) for t, n, neg in themes),
     )

@@ -3,7 +3,7 @@
 Each digest is an outbox row whose dedupe key names (org, team, ISO week) — or the managers
 and the week — so it is sent at most once across restarts, replicas and `crosstalk digest
 --send`: the database's unique key decides, not the scheduler. The scheduled job only works
-out which digests are due and queues them; the outbox worker sends them (digest_send).
+out which digests are due and queues them; the outbox worker sends them (digest.send).
 
 A digest is due from its local weekly time until GRACE later, for the ISO week that ended
 before that time; a server that was down at 09:00 catches up when it is back, and a new
@@ -16,13 +16,13 @@ import json
 import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from bot.core.cards import Card
 from bot.core.clock import Clock
+from bot.core.refs import Platform
 from bot.core.timecalc import iso_week_bounds
 from bot.handlers.context import OrgContext
 from bot.handlers.digest.card import chart_points, org_card, team_card
@@ -30,7 +30,7 @@ from bot.handlers.digest.data import is_quiet, org_week, team_topics, team_week
 from bot.handlers.digest.figures import TREND_WEEKS, OrgFigures, org_figures
 from bot.handlers.digest.weeks import WeeklyTime, last_send, local_instant, week_before
 from store.db import session_scope
-from store.models import OutboxMessage, Team
+from store.outbox_keys import existing_keys
 from store.queue import enqueue_outbox
 
 log = logging.getLogger("crosstalk.digest")
@@ -49,7 +49,7 @@ class Due:
 @dataclass(frozen=True)
 class Recipient:
     key: str
-    platform: str
+    platform: Platform
     channel: str | None = None
     user: str | None = None
 
@@ -69,39 +69,41 @@ class Digest:
     chart: tuple[tuple[str, int | None], ...] | None = None
 
 
-def user_platform(user_id: str) -> str:
-    """Slack user ids look like U0ANN / W0ANN; anything else is a Teams (AAD) id (the same
-    rule as store.orgs for members)."""
-    return "slack" if user_id[:1] in ("U", "W") and user_id.isalnum() else "teams"
-
-
 def scope_timezone(org: OrgContext, scope: str) -> tzinfo:
     team = org.config.team(scope)
-    return ZoneInfo((team.timezone if team else None) or org.config.org.timezone)
+    return team.zone if team else org.config.org.zone
+
+
+def _to_managers(org: OrgContext, base: str) -> list[Recipient]:
+    """The managers' channel(s), or else a direct message to each manager on the platform
+    the config names them on."""
+    d = org.config.digest
+    found: list[Recipient] = []
+    if d.managers_channel:
+        found.append(Recipient(base, Platform.SLACK, channel=d.managers_channel))
+    if d.managers_teams_channel:
+        found.append(Recipient(f"{base}:teams", Platform.TEAMS, channel=d.managers_teams_channel))
+    return found or [
+        Recipient(f"{base}:{user.id}", user.platform, user=user.id)
+        for user in org.config.roi.manager_refs
+    ]
 
 
 def recipients(org: OrgContext, due: Due) -> list[Recipient]:
-    """Where a digest goes, each with its own dedupe key: a team's channel(s); the managers'
-    channel(s), or else a direct message to each manager."""
+    """Where a digest goes, each with its own dedupe key: a team's channel(s), or the
+    managers (see _to_managers)."""
     base = f"digest:{org.org_id}:{due.scope}:{due.week}"
     if due.scope == MANAGERS:
-        d = org.config.digest
-        found = [Recipient(base, "slack", channel=d.managers_channel)] if d.managers_channel else []
-        if d.managers_teams_channel:
-            found.append(Recipient(f"{base}:teams", "teams", channel=d.managers_teams_channel))
-        if found:
-            return found
-        return [
-            Recipient(f"{base}:{user}", user_platform(user), user=user)
-            for user in org.config.roi.managers
-        ]
+        return _to_managers(org, base)
     team = org.config.team(due.scope)
     if team is None:
         raise ValueError(f"unknown team {due.scope!r}")
-    out = [Recipient(base, "slack", channel=team.slack_channel)] if team.slack_channel else []
+    out: list[Recipient] = []
+    if team.slack_channel:
+        out.append(Recipient(base, Platform.SLACK, channel=team.slack_channel))
     if team.teams_channel:
         key = f"{base}:teams" if out else base
-        out.append(Recipient(key, "teams", channel=team.teams_channel))
+        out.append(Recipient(key, Platform.TEAMS, channel=team.teams_channel))
     return out
 
 
@@ -117,11 +119,6 @@ def due_digests(org: OrgContext, now: datetime) -> list[Due]:
     return out
 
 
-def _team_row(session: Session, org: OrgContext, key: str) -> Team:
-    team = session.exec(select(Team).where(Team.org_id == org.org_id, Team.key == key)).one()
-    return team
-
-
 def _topics(org: OrgContext, key: str) -> list[str]:
     return team_topics(key, [(r.teams, r.topics) for r in org.config.routes])
 
@@ -129,58 +126,71 @@ def _topics(org: OrgContext, key: str) -> list[str]:
 def _quiet(session: Session, org: OrgContext, due: Due) -> bool:
     start, end = iso_week_bounds(due.week, scope_timezone(org, due.scope))
     if due.scope == MANAGERS:
-        return org_week(session, org.org_id, week=due.week, start=start, end=end).quiet
-    team = _team_row(session, org, due.scope)
-    return is_quiet(session, team, topics=_topics(org, due.scope), start=start, end=end)
+        week = org_week(session=session, org_id=org.org_id, week=due.week, start=start, end=end)
+        return week.quiet
+    return is_quiet(
+        session=session,
+        org_id=org.org_id,
+        team_id=org.ids.team_ids[due.scope],
+        topics=_topics(org, due.scope),
+        start=start,
+        end=end,
+    )
 
 
-def enqueue(*, engine: Engine, org: OrgContext, items: list[Due], now: datetime) -> Queued:
+def _target(due: Due, r: Recipient) -> str:
+    return json.dumps({"scope": due.scope, "week": due.week, "channel": r.channel, "user": r.user})
+
+
+def enqueue(*, session: Session, org: OrgContext, items: list[Due], now: datetime) -> Queued:
     """Queue each digest not queued before, unless its week was quiet. Safe to run from any
-    number of processes at once: a key already present is left alone."""
+    number of processes at once: a key already present is left alone. The caller commits,
+    then wakes the outbox (see queue)."""
     result = Queued()
-    with session_scope(engine) as session:
-        for due in items:
-            wanted = recipients(org, due)
-            keys = [r.key for r in wanted]
-            have = set(
-                session.exec(
-                    select(OutboxMessage.dedupe_key).where(col(OutboxMessage.dedupe_key).in_(keys))
-                ).all()
+    for due in items:
+        wanted = recipients(org, due)
+        have = existing_keys(session=session, keys=[r.key for r in wanted])
+        result.existing += [r.key for r in wanted if r.key in have]
+        missing = [r for r in wanted if r.key not in have]
+        if not missing:
+            continue
+        if _quiet(session, org, due):
+            result.quiet.append(due)
+            continue
+        for r in missing:
+            added = enqueue_outbox(
+                session,
+                org_id=org.org_id,
+                dedupe_key=r.key,
+                kind=KIND,
+                platform=r.platform,
+                now=now,
+                target=_target(due, r),
             )
-            result.existing += [k for k in keys if k in have]
-            missing = [r for r in wanted if r.key not in have]
-            if not missing:
-                continue
-            if _quiet(session, org, due):
-                result.quiet.append(due)
-                continue
-            for r in missing:
-                target = {
-                    "scope": due.scope,
-                    "week": due.week,
-                    "channel": r.channel,
-                    "user": r.user,
-                }
-                added = enqueue_outbox(
-                    session,
-                    org_id=org.org_id,
-                    dedupe_key=r.key,
-                    kind=KIND,
-                    platform=r.platform,
-                    now=now,
-                    target=json.dumps(target),
-                )
-                (result.queued if added else result.existing).append(r.key)
+            (result.queued if added else result.existing).append(r.key)
+    return result
+
+
+def announce(org: OrgContext, result: Queued) -> None:
+    """Once the queued digests are committed: log them and wake the outbox."""
     if result.queued:
         log.info("queued %d digest(s): %s", len(result.queued), ", ".join(result.queued))
         org.wake_outbox()
+
+
+def queue(*, engine: Engine, org: OrgContext, items: list[Due], now: datetime) -> Queued:
+    """Queue `items` in one transaction on this thread (the CLI, tests), then announce."""
+    with session_scope(engine) as session:
+        result = enqueue(session=session, org=org, items=items, now=now)
+    announce(org, result)
     return result
 
 
 def run_due(*, engine: Engine, org: OrgContext, clock: Clock) -> Queued:
-    """The scheduled job: queue whatever digest is due now."""
+    """Queue whatever digest is due now, on this thread (the scheduler's job does the same
+    on the database's threads)."""
     now = clock.now()
-    return enqueue(engine=engine, org=org, items=due_digests(org, now), now=now)
+    return queue(engine=engine, org=org, items=due_digests(org, now), now=now)
 
 
 def _trend_weeks(week: str, tz: tzinfo) -> list[tuple[str, datetime]]:
@@ -196,20 +206,26 @@ def _trend_weeks(week: str, tz: tzinfo) -> list[tuple[str, datetime]]:
 
 
 def build(session: Session, org: OrgContext, *, scope: str, week: str, now: datetime) -> Digest:
-    """Compose a digest from the database as it is now (at send time, or for a dry run)."""
+    """Compose a digest from the database as it is now (at send time, or for a dry run).
+    A team gone from the config since its digest was queued has nothing to send."""
     tz = scope_timezone(org, scope)
     start, end = iso_week_bounds(week, tz)
     names = {t.key: t.name for t in org.config.teams}
     if scope == MANAGERS:
-        ow = org_week(session, org.org_id, week=week, start=start, end=end)
+        ow = org_week(session=session, org_id=org.org_id, week=week, start=start, end=end)
         if ow.quiet:
             return Digest(scope, week, None)
         figures = _figures(session, org, week, start, tz, now)
         card = org_card(org.config.org.name, ow, figures, names)
         return Digest(scope, week, card, chart_points(figures.maturity))
+    team, team_id = org.config.team(scope), org.ids.team_ids.get(scope)
+    if team is None or team_id is None:
+        return Digest(scope, week, None)
     tw = team_week(
-        session,
-        _team_row(session, org, scope),
+        session=session,
+        org_id=org.org_id,
+        team_id=team_id,
+        team=team,
         topics=_topics(org, scope),
         week=week,
         start=start,

@@ -3,6 +3,10 @@
 The digest is composed at send time from the database. Its trend chart is a second outbox
 row queued once the message is posted, so a failed upload is retried on its own and never
 posts the message twice; the chart goes into the digest's thread.
+
+The outbox calls these deliverers (bot.outbox.deliver lists them); nothing here imports the
+outbox back, so the result meaning "nothing left to do" is spelled here as SKIP, the same
+value as bot.outbox.base.SKIP.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from store.models import OutboxMessage
 from store.queue import enqueue_outbox
 
 CHART = "digest_chart"
+SKIP = "-"  # the outbox's "nothing left to do": the row is marked skipped, not done
 
 
 async def post_once(
@@ -63,12 +68,12 @@ async def send_to(
 async def deliver(
     row: OutboxMessage, engine: Engine, org: OrgContext, gws: Gateways, clock: Clock
 ) -> str:
-    from bot.outbox.deliver import SKIP  # deliver.py imports this module for DELIVERERS
-
     assert row.kind == KIND
     target: dict[str, Any] = json.loads(row.target)
     with session_scope(engine) as session:
-        digest = build(session, org, scope=target["scope"], week=target["week"], now=clock.now())
+        digest = build(
+            session=session, org=org, scope=target["scope"], week=target["week"], now=clock.now()
+        )
     if digest.card is None:
         return SKIP
     card = await localize(digest.card, row.platform, gws)  # people of the other platform

@@ -5,7 +5,7 @@ leaves the composition of the report to bot.handlers.roi."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cache
@@ -20,15 +20,17 @@ from bot.handlers.roi.model import Business
 from config.schema import CrosstalkConfig
 from store import reports_network as net
 from store.reports import (
+    Outcomes,
     Row,
     Scope,
     TeamInfo,
-    flag_summary,
+    flag_summaries,
     interpretation_count,
     outcome_totals,
     team_sla,
 )
 from store.reports_network import TeamTies
+from store.reports_times import TIME_COLUMNS, Times, time_quantiles
 
 T = TypeVar("T")
 PRIVACY_FLOOR = 5  # METRICS: per-team network figures only for teams of 5 or more
@@ -49,7 +51,7 @@ def _hours(text: str) -> BusinessHours:
 class ReportContext:
     """One report's session and facts. Totals are remembered per window, so a window that
     serves twice (the period and the maturity window, two objectives on one quarter) is
-    queried once."""
+    queried once; `prefetch_*` computes several windows' totals in one statement."""
 
     session: Session
     config: CrosstalkConfig
@@ -64,9 +66,20 @@ class ReportContext:
             self._memo[key] = compute()
         return cast(T, self._memo[key])
 
+    def _prefetch(
+        self, what: str, scopes: Sequence[Scope], compute: Callable[[list[Scope]], list[Any]]
+    ) -> None:
+        todo = [s for s in dict.fromkeys(scopes) if (what, s) not in self._memo]
+        for s, value in zip(todo, compute(todo) if todo else [], strict=True):
+            self._memo[(what, s)] = value
+
     @property
     def active(self) -> tuple[TeamInfo, ...]:
         return tuple(t for t in self.teams if t.active)
+
+    @property
+    def active_ids(self) -> list[int]:
+        return [t.id for t in self.active]
 
     @property
     def linked_topics(self) -> tuple[str, ...]:
@@ -83,29 +96,52 @@ class ReportContext:
     ) -> Scope:
         return Scope(self.org_id, start, end, min(end, self.now), team_id, topics)
 
-    def summary(self, s: Scope) -> Row:
-        ids = [t.id for t in self.active]
-        return self._remember(
-            "summary", s, lambda: flag_summary(self.session, s, self.linked_topics, ids)
+    def prefetch_summaries(self, scopes: Sequence[Scope]) -> None:
+        self._prefetch("summary", scopes, self._summaries)
+
+    def _summaries(self, scopes: list[Scope]) -> list[Row]:
+        return flag_summaries(
+            session=self.session,
+            scopes=scopes,
+            linked_topics=self.linked_topics,
+            team_ids=self.active_ids,
         )
 
+    def summary(self, s: Scope) -> Row:
+        self.prefetch_summaries([s])
+        return cast(Row, self._memo[("summary", s)])
+
+    def prefetch_networks(self, scopes: Sequence[Scope]) -> None:
+        def compute(todo: list[Scope]) -> list[NetworkData]:
+            found = net.team_ties(session=self.session, scopes=todo, team_ids=self.active_ids)
+            return [NetworkData.of(t) for t in found]
+
+        self._prefetch("network", scopes, compute)
+
     def network(self, s: Scope) -> NetworkData:
-        ids = [t.id for t in self.active]
-        return self._remember(
-            "network", s, lambda: NetworkData.of(net.team_ties(self.session, s, ids))
-        )
+        self.prefetch_networks([s])
+        return cast(NetworkData, self._memo[("network", s)])
 
     def pairs(self, s: Scope) -> frozenset[tuple[int, int]]:
         """Team pairs (lower id first) joined by a tie in the window."""
         return self.network(s).pairs
 
-    def sla(self, s: Scope) -> dict[int, Row]:
-        return self._remember("sla", s, lambda: self._sla(s))
+    def prefetch_sla(self, scopes: Sequence[Scope]) -> None:
+        def compute(todo: list[Scope]) -> list[dict[int, Row]]:
+            cutoffs = [self._cutoffs(s) for s in todo]
+            return team_sla(session=self.session, scopes=todo, cutoffs=cutoffs)
 
-    def _sla(self, s: Scope) -> dict[int, Row]:
-        """SLA counts per team, due judged at the scope's `as_of`: a broadcast still
-        unanswered then is a miss once more than its team's SLA has passed (wall clock for
-        the plain figure, business hours for C5)."""
+        self._prefetch("sla", scopes, compute)
+
+    def sla(self, s: Scope) -> dict[int, Row]:
+        """SLA counts per team (store.reports.team_sla)."""
+        self.prefetch_sla([s])
+        return cast(dict[int, Row], self._memo[("sla", s)])
+
+    def _cutoffs(self, s: Scope) -> tuple[dict[int, datetime], dict[int, datetime]]:
+        """Due is judged at the scope's `as_of`: a broadcast still unanswered then is a miss
+        once more than its team's SLA has passed (wall clock for the plain figure,
+        business hours for C5)."""
         wall: dict[int, datetime] = {}
         business: dict[int, datetime] = {}
         for t in self.teams:
@@ -114,7 +150,27 @@ class ReportContext:
                 business[t.id] = subtract_business_seconds(
                     s.as_of, t.sla_seconds, _hours(t.business_hours), ZoneInfo(t.timezone)
                 )
-        return team_sla(self.session, s, wall, business)
+        return wall, business
+
+    def prefetch_outcomes(self, scopes: Sequence[Scope]) -> None:
+        self._prefetch(
+            "outcomes", scopes, lambda todo: outcome_totals(session=self.session, scopes=todo)
+        )
+
+    def outcomes(self, s: Scope) -> Outcomes:
+        self.prefetch_outcomes([s])
+        return cast(Outcomes, self._memo[("outcomes", s)])
+
+    def prefetch_times(self, wanted: Sequence[tuple[Scope, Sequence[str]]]) -> None:
+        todo = [(s, tuple(c)) for s, c in wanted if (f"times:{','.join(c)}", s) not in self._memo]
+        for (s, columns), found in zip(
+            todo, time_quantiles(session=self.session, wanted=todo), strict=True
+        ):
+            self._memo[(f"times:{','.join(columns)}", s)] = found
+
+    def times(self, s: Scope, columns: Sequence[str] = TIME_COLUMNS) -> Times:
+        self.prefetch_times([(s, columns)])
+        return cast(Times, self._memo[(f"times:{','.join(columns)}", s)])
 
 
 def attainment(rows: Mapping[int, Row], kind: str = "sla") -> float | None:
@@ -224,12 +280,12 @@ def business(ctx: ReportContext, s: Scope, summary: Row, days: float) -> Busines
     roi_cfg = ctx.config.roi
     by_kind: dict[str, float] = {}
     elsewhere = 0  # amounts in another currency cannot be added to these
-    for kind, currency, total, count in outcome_totals(ctx.session, s):
+    for kind, currency, total, count in ctx.outcomes(s):
         if currency == roi_cfg.currency:
             by_kind[kind] = total
         else:
             elsewhere += count
-    interps = interpretation_count(ctx.session, s)
+    interps = interpretation_count(session=ctx.session, s=s)
     minutes = summary["flags"] * roi_cfg.minutes_per_flag
     minutes += interps * roi_cfg.minutes_per_interpretation
     cost = roi_cfg.monthly_tool_cost * days / 30 + minutes / 60 * roi_cfg.hourly_rate

@@ -10,6 +10,8 @@ time (first-response p50) must be at most the target.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -17,11 +19,14 @@ from bot.handlers.roi.figures import ReportContext, attainment, business, maturi
 from bot.handlers.roi.model import ObjectiveProgress
 from bot.handlers.roi.periods import Period
 from config.schema import ObjectiveConfig
-from store.reports import Scope, flag_counts, outcome_totals, ratings, time_quantiles
+from store.reports import Scope, ratings
 
 CUMULATIVE = ("flags", "retained_value", "value")
 LOWER_IS_BETTER = ("ttfr_p50",)
 _TICK = timedelta(microseconds=1)
+TTFR = ("ttfr_seconds",)
+SUMMARY_KPIS = ("flags", "answer_rate", "resolution_rate", "business_roi")
+OUTCOME_KPIS = ("retained_value", "value", "business_roi")
 
 
 def objective_period(kind: str, day: date, tz: ZoneInfo) -> Period:
@@ -39,23 +44,23 @@ def objective_period(kind: str, day: date, tz: ZoneInfo) -> Period:
 def kpi_value(ctx: ReportContext, kpi: str, s: Scope, days: float) -> float | None:
     """The KPI over `s`, with no more queries than it needs."""
     if kpi == "ttfr_p50":
-        return time_quantiles(ctx.session, s, ("ttfr_seconds",))["ttfr_seconds"][0]
+        return ctx.times(s, TTFR)["ttfr_seconds"][0]
     if kpi == "sla_attainment":
         return attainment(ctx.sla(s))
     if kpi == "csat":
-        r = ratings(ctx.session, s)
+        r = ratings(session=ctx.session, s=s)
         return ratio(r["satisfied"], r["count"])
     if kpi == "maturity":
         score = maturity(ctx, ctx.scope(s.start, s.end)).score
         return None if score is None else float(score)
     if kpi in ("retained_value", "value"):
-        totals = outcome_totals(ctx.session, s)
+        totals = ctx.outcomes(s)
         wanted = ctx.config.roi.currency
         kinds = ("retained",) if kpi == "retained_value" else tuple({k for k, *_ in totals})
         return sum(t for k, c, t, _ in totals if c == wanted and k in kinds)
     if kpi == "business_roi":
         return business(ctx, s, ctx.summary(s), days).roi
-    counts = flag_counts(ctx.session, s)
+    counts = ctx.summary(s)
     if kpi == "flags":
         return float(counts["flags"])
     if kpi == "answer_rate":
@@ -75,24 +80,50 @@ def on_track(kpi: str, actual: float | None, target: float, elapsed: float) -> b
     return actual >= target
 
 
-def progress(
+@dataclass(frozen=True)
+class Window:
+    """An objective's period, and the scope its KPI is measured on (up to `as_of`)."""
+
+    period: Period
+    elapsed: float  # share of the period gone by
+    scope: Scope
+    days: float  # days measured
+
+
+def objective_window(
     ctx: ReportContext, objective: ObjectiveConfig, *, report_end: datetime, tz: ZoneInfo
-) -> ObjectiveProgress:
-    """Where `objective` stands at the report's end (or now, if that is earlier), in the
-    period of its kind that contains the report's last moment."""
+) -> Window:
+    """The period of the objective's kind that contains the report's last moment, up to
+    the report's end (or now, if that is earlier)."""
     period = objective_period(objective.period, (report_end - _TICK).astimezone(tz).date(), tz)
     start, end = period.start, period.end
     as_of = max(start, min(end, report_end, ctx.now))
-    elapsed = (as_of - start) / (end - start)
     s = ctx.scope(start, as_of, topics=tuple(objective.topics) or None)
-    actual = kpi_value(ctx, objective.kpi, s, (as_of - start).total_seconds() / 86_400)
+    return Window(period, (as_of - start) / (end - start), s, (as_of - start) / timedelta(days=1))
+
+
+def summary_scopes(windows: Sequence[tuple[str, Window]]) -> list[Scope]:
+    return [w.scope for kpi, w in windows if kpi in SUMMARY_KPIS]
+
+
+def prefetch(ctx: ReportContext, windows: Sequence[tuple[str, Window]]) -> None:
+    """Compute the objectives' totals together with the report's (one statement each)."""
+    ctx.prefetch_summaries(summary_scopes(windows))
+    ctx.prefetch_outcomes([w.scope for kpi, w in windows if kpi in OUTCOME_KPIS])
+    ctx.prefetch_sla([w.scope for kpi, w in windows if kpi == "sla_attainment"])
+    ctx.prefetch_times([(w.scope, TTFR) for kpi, w in windows if kpi == "ttfr_p50"])
+
+
+def progress(ctx: ReportContext, objective: ObjectiveConfig, w: Window) -> ObjectiveProgress:
+    """Where `objective` stands at the end of its window."""
+    actual = kpi_value(ctx, objective.kpi, w.scope, w.days)
     return ObjectiveProgress(
         key=objective.key,
         kpi=objective.kpi,
         actual=actual,
         target=objective.target,
-        on_track=on_track(objective.kpi, actual, objective.target, elapsed),
-        start=start,
-        end=end,
-        elapsed=elapsed,
+        on_track=on_track(objective.kpi, actual, objective.target, w.elapsed),
+        start=w.period.start,
+        end=w.period.end,
+        elapsed=w.elapsed,
     )

@@ -4,19 +4,23 @@ aggregates into one `RoiReport` whose `to_json()` is the stable machine-readable
 With a team, the social and business figures cover the flags broadcast to that team (and
 its own response times); the network, the maturity score and the objectives stay the
 org's, since a silo or a stage is a property of the whole organisation.
+
+The report knows every window it will look at before it asks (the period, the one before,
+the maturity windows, each objective's), so each kind of total is fetched for all of them
+in one statement; what a window then needs is read from the `ReportContext`.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from bot.core.clock import Clock
 from bot.handlers.context import OrgContext
+from bot.handlers.roi import objectives
 from bot.handlers.roi.figures import (
-    NetworkData,
     ReportContext,
     attainment,
     business,
@@ -26,7 +30,7 @@ from bot.handlers.roi.figures import (
     shown,
     siloed,
 )
-from bot.handlers.roi.maturity import Maturity
+from bot.handlers.roi.maturity import MIN_FLAGS, Maturity
 from bot.handlers.roi.model import (
     Durations,
     Network,
@@ -34,34 +38,22 @@ from bot.handlers.roi.model import (
     Sentiment,
     TeamFigures,
 )
-from bot.handlers.roi.objectives import progress
 from bot.handlers.roi.periods import MATURITY_DAYS, Period, parse_period
 from bot.handlers.roi.view import USAGE
-from store.reports import (
-    Row,
-    Scope,
-    TeamInfo,
-    begin_report,
-    org_teams,
-    ratings,
-    team_ttfr,
-    time_quantiles,
-    ttr_quantiles,
-)
+from store.reports import Row, Scope, TeamInfo, begin_report, org_teams, ratings
+from store.reports_times import Times, team_ttfr, ttr_quantiles
 
 
-def _durations(q: dict[str, tuple[float | None, ...]], wall: str, business: str) -> Durations:
+def _durations(q: Times, wall: str, business: str) -> Durations:
     return Durations(q[wall][0], q[wall][1], q[business][0], q[business][1])
 
 
 def _team_rows(
-    ctx: ReportContext,
-    teams: tuple[TeamInfo, ...],
-    s: Scope,
-    data: NetworkData,
+    ctx: ReportContext, teams: tuple[TeamInfo, ...], w: Windows
 ) -> tuple[TeamFigures, ...]:
-    sla = ctx.sla(s)
-    ttfr = team_ttfr(ctx.session, s)
+    sla = ctx.sla(w.scope)
+    ttfr = team_ttfr(session=ctx.session, s=w.scope)
+    data = ctx.network(w.whole)
     count = len(ctx.active)
     rows = []
     for t in teams:
@@ -101,14 +93,6 @@ def _network(ctx: ReportContext, now: Scope, before: Scope) -> Network:
     )
 
 
-def _maturity(ctx: ReportContext, period: Period) -> Maturity:
-    window = period if period.explicit else period.last(MATURITY_DAYS)
-    before = window.previous()
-    now = maturity(ctx, ctx.scope(window.start, window.end))
-    previous = maturity(ctx, ctx.scope(before.start, before.end))
-    return replace(now, previous_score=previous.score)
-
-
 def _sentiment(summary: Row) -> Sentiment:
     flags = summary["flags"]
     return Sentiment(
@@ -119,54 +103,100 @@ def _sentiment(summary: Row) -> Sentiment:
     )
 
 
+@dataclass(frozen=True)
+class Windows:
+    """Every window one report looks at."""
+
+    scope: Scope  # the period, for the team if one was asked for
+    whole: Scope  # the period, for the org
+    before: Scope  # the period before, for the org (new connections)
+    maturity: Scope  # METRICS: the period if named, else the last 28 days
+    maturity_before: Scope
+    objectives: tuple[objectives.Window, ...]
+
+
+def _windows(ctx: ReportContext, org: OrgContext, period: Period, team_id: int | None) -> Windows:
+    before = period.previous()
+    window = period if period.explicit else period.last(MATURITY_DAYS)
+    previous = window.previous()
+    return Windows(
+        scope=ctx.scope(period.start, period.end, team_id=team_id),
+        whole=ctx.scope(period.start, period.end),
+        before=ctx.scope(before.start, before.end),
+        maturity=ctx.scope(window.start, window.end),
+        maturity_before=ctx.scope(previous.start, previous.end),
+        objectives=tuple(
+            objectives.objective_window(ctx, o, report_end=period.end, tz=period.tz)
+            for o in org.config.objectives
+        ),
+    )
+
+
+def _prefetch(ctx: ReportContext, org: OrgContext, w: Windows) -> None:
+    """The totals of every window, a statement per kind. Maturity windows under 20 flags
+    publish no score, so their SLA and network are not asked for."""
+    kpis = [(o.kpi, ow) for o, ow in zip(org.config.objectives, w.objectives, strict=True)]
+    ctx.prefetch_summaries(
+        [w.scope, w.maturity, w.maturity_before, *objectives.summary_scopes(kpis)]
+    )
+    objectives.prefetch(ctx, kpis)
+    scored = [m for m in (w.maturity, w.maturity_before) if ctx.summary(m)["flags"] >= MIN_FLAGS]
+    ctx.prefetch_sla([w.scope, *scored])
+    ctx.prefetch_networks([w.whole, w.before, *scored])
+    ctx.prefetch_outcomes([w.scope])
+
+
+def _maturity(ctx: ReportContext, w: Windows) -> Maturity:
+    now = maturity(ctx, w.maturity)
+    return replace(now, previous_score=maturity(ctx, w.maturity_before).score)
+
+
 def build_report(
-    *, engine: Engine, org: OrgContext, clock: Clock, period: Period, team: str | None = None
+    *, session: Session, org: OrgContext, clock: Clock, period: Period, team: str | None = None
 ) -> RoiReport:
-    """The report for `period`, for the org or one team (a key from the config)."""
+    """The report for `period`, for the org or one team (a key from the config), in the
+    caller's transaction."""
     team_id = None
     if team is not None:
         team_id = org.ids.team_ids.get(team)
         if team_id is None:
             known = ", ".join(org.config.team_keys)
             raise ValueError(f"{team!r} is not a team (teams: {known}).\n{USAGE}")
-    with Session(engine) as session:
-        begin_report(session)
-        ctx = ReportContext(
-            session, org.config, org.org_id, tuple(org_teams(session, org.org_id)), clock.now()
-        )
-        whole = ctx.scope(period.start, period.end)
-        s = ctx.scope(period.start, period.end, team_id=team_id)
-        before = period.previous()
-        summary = ctx.summary(s)
-        times = time_quantiles(session, s)
-        ttr = ttr_quantiles(session, s)
-        rated = ratings(session, s)
-        shown_teams = tuple(t for t in ctx.active if team_id is None or t.id == team_id)
-        flags = summary["flags"]
-        return RoiReport(
-            org=org.config.org.name,
-            team=team,
-            start=period.start,
-            end=period.end,
-            flags=flags,
-            answer_rate=ratio(summary["answered"], flags),
-            resolution_rate=ratio(summary["resolved"], flags),
-            tta=_durations(times, "tta_seconds", "tta_business_seconds"),
-            ttfr=_durations(times, "ttfr_seconds", "ttfr_business_seconds"),
-            cross_team_ttfr=_durations(times, "cross_ttfr_seconds", "cross_ttfr_business_seconds"),
-            ttr=_durations(ttr, "ttr_seconds", "ttr_business_seconds"),
-            sla_attainment=attainment(ctx.sla(s)),
-            satisfaction=ratio(rated["total"], rated["count"]),
-            csat=ratio(rated["satisfied"], rated["count"]),
-            sentiment=_sentiment(summary),
-            teams=_team_rows(ctx, shown_teams, s, ctx.network(whole)),
-            network=_network(ctx, whole, ctx.scope(before.start, before.end)),
-            maturity=_maturity(ctx, period),
-            business=business(ctx, s, summary, period.days),
-            objectives=tuple(
-                progress(ctx, o, report_end=period.end, tz=period.tz) for o in org.config.objectives
-            ),
-        )
+    begin_report(session=session)
+    teams = tuple(org_teams(session, org.org_id))
+    ctx = ReportContext(session, org.config, org.org_id, teams, clock.now())
+    w = _windows(ctx, org, period, team_id)
+    _prefetch(ctx, org, w)
+    summary = ctx.summary(w.scope)
+    times = ctx.times(w.scope)
+    ttr = ttr_quantiles(session=session, s=w.scope)
+    rated = ratings(session=session, s=w.scope)
+    flags = summary["flags"]
+    return RoiReport(
+        org=org.config.org.name,
+        team=team,
+        start=period.start,
+        end=period.end,
+        flags=flags,
+        answer_rate=ratio(summary["answered"], flags),
+        resolution_rate=ratio(summary["resolved"], flags),
+        tta=_durations(times, "tta_seconds", "tta_business_seconds"),
+        ttfr=_durations(times, "ttfr_seconds", "ttfr_business_seconds"),
+        cross_team_ttfr=_durations(times, "cross_ttfr_seconds", "cross_ttfr_business_seconds"),
+        ttr=_durations(ttr, "ttr_seconds", "ttr_business_seconds"),
+        sla_attainment=attainment(ctx.sla(w.scope)),
+        satisfaction=ratio(rated["total"], rated["count"]),
+        csat=ratio(rated["satisfied"], rated["count"]),
+        sentiment=_sentiment(summary),
+        teams=_team_rows(ctx, tuple(t for t in ctx.active if team_id in (None, t.id)), w),
+        network=_network(ctx, w.whole, w.before),
+        maturity=_maturity(ctx, w),
+        business=business(ctx, w.scope, summary, period.days),
+        objectives=tuple(
+            objectives.progress(ctx, o, ow)
+            for o, ow in zip(org.config.objectives, w.objectives, strict=True)
+        ),
+    )
 
 
 def roi_report(
@@ -177,10 +207,12 @@ def roi_report(
     period: str | None = None,
     team: str | None = None,
 ) -> RoiReport:
-    """The report for what a manager typed; a bad period or team raises ValueError whose
-    message ends with the usage line."""
+    """The report for what a manager typed, in one read-only session of its own (for the
+    CLI and the chat adapters); a bad period or team raises ValueError whose message ends
+    with the usage line."""
     parsed = parse_period(period, timezone=org.config.org.timezone, clock=clock)
-    return build_report(engine=engine, org=org, clock=clock, period=parsed, team=team)
+    with Session(engine) as session:
+        return build_report(session=session, org=org, clock=clock, period=parsed, team=team)
 
 
 __all__ = ["RoiReport", "build_report", "roi_report"]

@@ -7,14 +7,16 @@ place (PUT)."""
 from __future__ import annotations
 
 import json
-import time
+from datetime import timedelta
 
 from sqlmodel import select
 
+from bot.core.clock import FakeClock
 from bot.demo.standins import slack_requests as sr
 from bot.demo.standins import teams_activities as ta
 from bot.demo.standins.bot_connector import BotConnector, Message
 from bot.demo.standins.harness import Server
+from bot.demo.standins.serving import START
 from store.models import Broadcast, Flag, Interpretation
 from tests.adapters.teams.test_teams_capture import install, seed, teams_server
 
@@ -39,7 +41,7 @@ async def test_a_slack_flag_reaches_a_teams_only_team_and_its_reply_counts(db_ur
             slack_names(server)
             ts = server.slack.add_message(CUSTOMERS, "Your export feature is broken", user="U0SAM")
             reaction = sr.event_reaction_added(
-                "T0001", "U0ANN", "mega", CUSTOMERS, ts, "U0SAM", f"{time.time():.6f}"
+                "T0001", "U0ANN", "mega", CUSTOMERS, ts, "U0SAM", server.now_ts()
             )
             assert (await server.send(reaction)).status == 200
             await server.settle()
@@ -142,9 +144,10 @@ async def test_a_teams_flag_reaches_a_slack_team_and_its_reply_counts(db_url: st
 
 
 async def test_card_buttons_act_and_update_the_card_in_place(db_url: str) -> None:
+    clock = FakeClock(START)
     async with BotConnector() as connector:
         seed(connector)
-        async with teams_server(db_url, connector) as server:
+        async with teams_server(db_url, connector, clock=clock) as server:
             await install(server, connector)
             slack_names(server)
             message = ta.message_id()
@@ -181,6 +184,7 @@ async def test_card_buttons_act_and_update_the_card_in_place(db_url: str) -> Non
             [b] = server.query(select(Broadcast))
             assert b.acknowledged_by == ta.PAM
 
+            clock.advance(timedelta(minutes=1))  # each person acts a little later
             # "Add interpretation" opens a dialog; an empty answer comes back with the error.
             data = {"ct": "ct_interpret", "value": str(b.id)}
             fetch = ta.task_invoke(url, ta.PRODUCT, card.id, "task/fetch", data, user=ta.PIA)
@@ -206,6 +210,7 @@ async def test_card_buttons_act_and_update_the_card_in_place(db_url: str) -> Non
             [interp] = server.query(select(Interpretation))
             assert (interp.source, interp.impact, interp.author_id) == ("form", "high", ta.PIA)
 
+            clock.advance(timedelta(minutes=1))
             press = ta.card_invoke(url, ta.PRODUCT, card.id, "ct_resolve", str(b.id), user=ta.LIZ)
             await server.send_activity(press)
             await server.settle()

@@ -4,7 +4,7 @@ card's marker through Graph. Time is a FakeClock; nothing sleeps."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlmodel import select
@@ -15,6 +15,7 @@ from bot.core.refs import ChannelRef, Platform, UserRef
 from bot.demo.standins import teams_activities as ta
 from bot.demo.standins.bot_connector import BotConnector
 from bot.demo.standins.harness import Server
+from bot.demo.standins.serving import START
 from store.models import Broadcast, OutboxMessage
 from tests.adapters.teams.test_teams_capture import install, seed
 
@@ -41,7 +42,7 @@ async def flag_for_product(server: Server, connector: BotConnector) -> None:
 
 
 def offline(db_url: str, connector: BotConnector) -> tuple[Server, FakeClock]:
-    clock = FakeClock(datetime.now(UTC).replace(microsecond=0))
+    clock = FakeClock(START)
     server = Server(
         db_url, config_toml=ta.MIXED_ORG_TOML, teams=connector, run_worker=False, clock=clock
     )
