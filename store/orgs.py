@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
-from bot.core.timecalc import parse_duration
+from bot.core.refs import Platform, UserRef
 from config.schema import CrosstalkConfig
 from store.models import Member, Org, Team
 
@@ -38,36 +39,30 @@ def sync_org(session: Session, config: CrosstalkConfig) -> OrgIds:
         team.name = tc.name
         team.slack_channel = tc.slack_channel
         team.teams_channel = tc.teams_channel
-        team.sla_seconds = parse_duration(tc.sla).total_seconds()
-        team.timezone = tc.timezone or config.org.timezone
+        team.sla_seconds = tc.sla_seconds
+        team.timezone = tc.zone.key
         team.business_hours = tc.business_hours or config.org.business_hours
         team.active = True
         session.add(team)
         session.flush()
         assert team.id is not None
         team_ids[tc.key] = team.id
-        _sync_members(session, org.id, team.id, tc.members)
+        _sync_members(session, org.id, team.id, tc.member_refs)
     for gone in existing.values():
         gone.active = False
         session.add(gone)
     return OrgIds(org_id=org.id, team_ids=team_ids)
 
 
-def _platform_of(user_id: str) -> str:
-    """Slack user ids look like U0ANN / W0ANN; anything else is a Teams (AAD) id."""
-    return "slack" if user_id[:1] in ("U", "W") and user_id.isalnum() else "teams"
-
-
 def _sync_members(
     session: Session,
     org_id: int,
     team_id: int,
-    members: list[str],
+    members: Iterable[UserRef],
     source: str = "config",
-    platform: str | None = None,
 ) -> None:
     """Make the team's members from one source exactly `members` (other sources stay)."""
-    wanted = {(platform or _platform_of(m), m) for m in members}
+    wanted = {(m.platform.value, m.id) for m in members}
     rows = session.exec(
         select(Member).where(Member.team_id == team_id, Member.source == source)
     ).all()
@@ -85,7 +80,8 @@ def sync_group_members(
     session: Session, org_id: int, team_id: int, platform: str, members: list[str]
 ) -> None:
     """Members that come from a platform user group (a Slack user group)."""
-    _sync_members(session, org_id, team_id, members, source="usergroup", platform=platform)
+    refs = [UserRef(Platform(platform), m) for m in members]
+    _sync_members(session, org_id, team_id, refs, source="usergroup")
 
 
 def teams_of(session: Session, org_id: int, platform: str, user_id: str) -> list[int]:

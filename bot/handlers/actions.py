@@ -37,13 +37,18 @@ def may_close(session: Session, flag: Flag, platform: str, user_id: str) -> bool
 
 
 def _acknowledge(
-    session: Session, broadcast: Broadcast, flag: Flag, user_id: str, at_: CardAction | Reaction
+    session: Session,
+    org: OrgContext,
+    broadcast: Broadcast,
+    flag: Flag,
+    user_id: str,
+    at_: CardAction | Reaction,
 ) -> bool:
     if broadcast.acknowledged_at is not None:
         return False
     broadcast.acknowledged_at = at_.at
     broadcast.acknowledged_by = user_id
-    refresh_broadcast(session, broadcast)
+    refresh_broadcast(session, broadcast, org)
     if flag.status == "open":
         flag.status = "acknowledged"
     return True
@@ -59,7 +64,7 @@ def _resolve(session: Session, org: OrgContext, flag: Flag, event: CardAction) -
     flag.status = "resolved"
     flag.resolved_at = event.at
     flag.resolved_by = event.user.id
-    refresh_flag(session, flag, org.config.org.business_hours, org.config.org.timezone)
+    refresh_flag(session, flag, org.config.org)
     return ActionResult(True)
 
 
@@ -106,7 +111,7 @@ def on_card_action(
         name = team.name if team else "this team"
         return ActionResult(False, f"Only members of {name} can do that on this card.")
     elif event.action == "acknowledge":
-        acknowledged = _acknowledge(session, broadcast, flag, event.user.id, event)
+        acknowledged = _acknowledge(session, org, broadcast, flag, event.user.id, event)
         result = ActionResult(True) if acknowledged else ActionResult(True, "Already acknowledged.")
     else:
         result = _not_for_us(session, org, broadcast, flag, event)
@@ -132,7 +137,7 @@ def on_ack_reaction(*, event: Reaction, session: Session, org: OrgContext, clock
         return False
     flag = flags.get(session=session, flag_id=broadcast.flag_id)
     assert flag is not None
-    if not _acknowledge(session, broadcast, flag, event.user.id, event):
+    if not _acknowledge(session, org, broadcast, flag, event.user.id, event):
         return False
     enqueue_card_updates(session, org, flag.id or 0, clock)
     return True

@@ -129,7 +129,7 @@ def on_message(
         created_at=event.at,
     )
     interpretations.save(session=session, interpretation=interp)
-    refresh_broadcast(session, broadcast)
+    refresh_broadcast(session, broadcast, org)
     _mark_progress(session, flag, org, clock)
     _enqueue_mirrors(session, org, interp, flag, clock)
     return interp.id
@@ -183,7 +183,7 @@ def _follow_change(
             session=session, org_id=org.org_id, broadcast_id=interp.broadcast_id
         )
         assert broadcast is not None
-        refresh_broadcast(session, broadcast)
+        refresh_broadcast(session, broadcast, org)
         enqueue_card_updates(session, org, flag.id or 0, clock)
     _enqueue_mirrors(
         session, org, interp, flag, clock, suffix=f":{event.change}:{event.at.timestamp()}"
@@ -227,7 +227,7 @@ def on_form(
         created_at=event.at,
     )
     interpretations.save(session=session, interpretation=interp)
-    refresh_broadcast(session, broadcast)
+    refresh_broadcast(session, broadcast, org)
     _mark_progress(session, flag, org, clock)
     _enqueue_mirrors(session, org, interp, flag, clock)
     return interp.id

@@ -25,11 +25,9 @@ from sqlmodel import Session
 
 from bot.core.cards import Card, Link, RichText
 from bot.core.clock import Clock
-from bot.core.refs import ChannelRef, MessageRef, Platform, UserRef
+from bot.core.refs import Platform, UserRef
 from bot.core.timecalc import add_business_seconds, business_seconds, format_duration
-from bot.handlers.cards import localize
-from bot.handlers.context import Gateways, OrgContext
-from bot.handlers.digest.send import SKIP, post_once, send_to
+from bot.handlers.context import OrgContext
 from config.schema import TeamConfig
 from store.db import session_scope
 from store.models import Broadcast, Flag, OutboxMessage
@@ -125,13 +123,12 @@ def run_due(*, engine: Engine, org: OrgContext, clock: Clock) -> list[str]:
     return queued
 
 
-def _waiting_now(
-    engine: Engine, org: OrgContext, row: OutboxMessage, now: datetime
+def waiting_now(
+    session: Session, org: OrgContext, row: OutboxMessage, now: datetime
 ) -> tuple[Broadcast, Flag, TeamConfig, float] | None:
     """The card, its flag, its team and the business seconds it has waited, while it still
     waits (not answered, re-routed or closed since the row was queued)."""
-    with session_scope(engine) as session:
-        found = still_waiting(session=session, broadcast_id=row.subject_id)
+    found = still_waiting(session=session, broadcast_id=row.subject_id)
     team = org.team_by_id(found[0].team_id) if found else None
     if found is None or team is None:
         return None
@@ -146,21 +143,6 @@ def reminder_text(team: TeamConfig, waited: float) -> RichText:
         f"have passed, and the SLA is {format_duration(team.sla_seconds)}. Reply in this thread "
         "with your team's interpretation, or press “Not for us” if it belongs elsewhere.",
     )
-
-
-async def deliver_nudge(
-    row: OutboxMessage, engine: Engine, org: OrgContext, gws: Gateways, clock: Clock
-) -> str:
-    waiting = _waiting_now(engine, org, row, clock.now())
-    if waiting is None:
-        return SKIP
-    b, _, team, waited = waiting
-    assert b.message_id is not None
-    channel = ChannelRef(Platform(b.platform), b.channel_id)
-    posted = await post_once(
-        gws.get(b.platform), row, channel, reminder_text(team, waited), thread_id=b.message_id
-    )
-    return f"{posted.message.channel.id}|{posted.message.id}"
 
 
 def escalation_card(
@@ -189,20 +171,3 @@ def escalation_card(
         facts=tuple(facts),
         notes=(("Past twice the team's SLA with no response; the team was reminded at the SLA.",),),
     )
-
-
-async def deliver_escalation(
-    row: OutboxMessage, engine: Engine, org: OrgContext, gws: Gateways, clock: Clock
-) -> str:
-    waiting = _waiting_now(engine, org, row, clock.now())
-    if waiting is None:
-        return SKIP
-    b, flag, team, waited = waiting
-    assert b.message_id is not None
-    card_url = await gws.get(b.platform).permalink(
-        MessageRef(ChannelRef(Platform(b.platform), b.channel_id), b.message_id)
-    )
-    content = escalation_card(b, flag, team, waited, card_url)
-    content = await localize(content, row.platform, gws)  # the manager may be elsewhere
-    posted = await send_to(gws.get(row.platform), row, json.loads(row.target), content)
-    return f"{posted.message.channel.id}|{posted.message.id}"

@@ -124,7 +124,7 @@ def record(
         flag.status = "resolved"
         flag.resolved_at = new.at
         flag.resolved_by = new.recorded_by
-        refresh_flag(session, flag, org.config.org.business_hours, org.config.org.timezone)
+        refresh_flag(session, flag, org.config.org)
     session.add(flag)
     session.flush()
     assert outcome.id is not None

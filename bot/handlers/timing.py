@@ -5,34 +5,32 @@ a deletion or a late-recorded post always leaves consistent figures."""
 from __future__ import annotations
 
 from datetime import datetime
-from functools import cache
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
 from bot.core.timecalc import BusinessHours, business_seconds
-from store import interpretations, orgs
-from store.models import Broadcast, Flag, Team
-
-
-@cache
-def _hours(text: str) -> BusinessHours:
-    return BusinessHours.parse(text)
+from bot.handlers.context import OrgContext
+from config.schema import OrgConfig
+from store import interpretations
+from store.models import Broadcast, Flag
 
 
 def durations(
-    start: datetime | None, end: datetime | None, team: Team
+    start: datetime | None, end: datetime | None, hours: BusinessHours, zone: ZoneInfo
 ) -> tuple[float | None, float | None]:
     """(wall-clock seconds, business seconds) from start to end, or (None, None)."""
     if start is None or end is None:
         return None, None
     wall = max(0.0, (end - start).total_seconds())
-    return wall, business_seconds(start, end, _hours(team.business_hours), ZoneInfo(team.timezone))
+    return wall, business_seconds(start, end, hours, zone)
 
 
-def refresh_broadcast(session: Session, broadcast: Broadcast) -> None:
-    team = orgs.team(session=session, team_id=broadcast.team_id)
-    assert team is not None
+def refresh_broadcast(session: Session, broadcast: Broadcast, org: OrgContext) -> None:
+    """The broadcast's times, on its team's business hours (parsed once, in config; a team
+    since removed from the config keeps the org's)."""
+    team = org.team_by_id(broadcast.team_id)
+    hours, zone = (team.hours, team.zone) if team else (org.config.org.hours, org.config.org.zone)
     rows = interpretations.live_of_broadcast(session=session, broadcast_id=broadcast.id)
     first = rows[0] if rows else None
     cross = next((r for r in rows if r.cross_team), None)
@@ -42,23 +40,23 @@ def refresh_broadcast(session: Session, broadcast: Broadcast) -> None:
     broadcast.cross_first_response_by = cross.author_id if cross else None
     start = broadcast.posted_at
     broadcast.tta_seconds, broadcast.tta_business_seconds = durations(
-        start, broadcast.acknowledged_at, team
+        start, broadcast.acknowledged_at, hours, zone
     )
     broadcast.ttfr_seconds, broadcast.ttfr_business_seconds = durations(
-        start, broadcast.first_response_at, team
+        start, broadcast.first_response_at, hours, zone
     )
     broadcast.cross_ttfr_seconds, broadcast.cross_ttfr_business_seconds = durations(
-        start, broadcast.cross_first_response_at, team
+        start, broadcast.cross_first_response_at, hours, zone
     )
     session.add(broadcast)
 
 
-def refresh_flag(session: Session, flag: Flag, org_hours: str, org_timezone: str) -> None:
+def refresh_flag(session: Session, flag: Flag, org: OrgConfig) -> None:
     if flag.resolved_at is None:
         flag.ttr_seconds = flag.ttr_business_seconds = None
     else:
         flag.ttr_seconds = max(0.0, (flag.resolved_at - flag.flagged_at).total_seconds())
         flag.ttr_business_seconds = business_seconds(
-            flag.flagged_at, flag.resolved_at, _hours(org_hours), ZoneInfo(org_timezone)
+            flag.flagged_at, flag.resolved_at, org.hours, org.zone
         )
     session.add(flag)

@@ -7,6 +7,7 @@ A leaf module: features that deliver (digests, nudges, the CRM webhook) import i
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from bot.core.cards import Content
 from bot.core.clock import Clock
@@ -56,6 +57,19 @@ async def dm_once(
     """A DM is a post in the user's direct-message channel, so a retry after a lost
     response finds the earlier message by its marker there (Slack scope im:history)."""
     return await post_once(gateway, row, await gateway.dm_channel(user), content)
+
+
+async def send_to(
+    gateway: ChatGateway, row: OutboxMessage, target: dict[str, Any], content: Content
+) -> Posted:
+    """To the target's channel, or as a direct message to its user. A DM channel is opened
+    by the platform, so a repeat after a lost DM response is accepted rather than looked for
+    (the same trade as the flagger's notice)."""
+    if target.get("user"):
+        user = UserRef(Platform(row.platform), str(target["user"]))
+        return await gateway.direct_message(user, content, marker=f"ct-{row.id}")
+    channel = ChannelRef(Platform(row.platform), target["channel"])
+    return await post_once(gateway, row, channel, content)
 
 
 def not_posted_yet(due: OutboxMessage, clock: Clock, what: str) -> GatewayError:

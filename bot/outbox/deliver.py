@@ -10,10 +10,8 @@ records what it posted in another.
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
 from typing import Any
 
-from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from bot.core.cards import Content
@@ -22,8 +20,9 @@ from bot.core.refs import ChannelRef, MessageRef, Platform, UserRef
 from bot.handlers import nudge, ratings, webhook
 from bot.handlers.cards import broadcast_card, localize, mirror_text, notice_card
 from bot.handlers.context import Gateways, OrgContext
-from bot.handlers.digest import send as digest_send
+from bot.handlers.digest import plan as digest_plan
 from bot.handlers.timing import refresh_broadcast
+from bot.outbox import features
 from bot.outbox.base import (
     SKIP,
     Deliverer,
@@ -101,7 +100,7 @@ async def _card_post(
         b = _broadcast(session, row)
         b.message_id = posted.message.id
         b.posted_at = posted.at
-        refresh_broadcast(session, b)
+        refresh_broadcast(session, b, org)
 
     await db.run(record)
     if org.threads is not None:
@@ -245,20 +244,6 @@ async def _mirror_update(
     return SKIP
 
 
-OnEngine = Callable[[OutboxMessage, Engine, OrgContext, Gateways, Clock], Awaitable[str]]
-
-
-def _on_engine(deliver: OnEngine) -> Deliverer:
-    """For the deliverers that still open their own sessions on the engine."""
-
-    async def run(
-        row: OutboxMessage, db: Database, org: OrgContext, gws: Gateways, clock: Clock
-    ) -> str:
-        return await deliver(row, db.engine, org, gws, clock)
-
-    return run
-
-
 DELIVERERS: dict[str, Deliverer] = {
     "card_post": _card_post,
     "card_update": _card_update,
@@ -267,8 +252,8 @@ DELIVERERS: dict[str, Deliverer] = {
     "mirror": _mirror,
     "mirror_update": _mirror_update,
     webhook.KIND: webhook.deliver,
-    "digest": _on_engine(digest_send.deliver),
-    digest_send.CHART: _on_engine(digest_send.deliver_chart),
-    nudge.NUDGE: _on_engine(nudge.deliver_nudge),
-    nudge.ESCALATION: _on_engine(nudge.deliver_escalation),
+    digest_plan.KIND: features.deliver_digest,
+    digest_plan.CHART: features.deliver_chart,
+    nudge.NUDGE: features.deliver_nudge,
+    nudge.ESCALATION: features.deliver_escalation,
 }

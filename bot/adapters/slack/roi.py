@@ -10,6 +10,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
 from bot.adapters.slack.render import message_args
+from bot.core.refs import Platform, UserRef
 from bot.handlers.roi import command as roi_command
 from bot.handlers.roi.view import roi_card
 from bot.runtime import Runtime
@@ -22,7 +23,7 @@ def register_roi(app: AsyncApp, runtime: Runtime) -> None:
 
     @app.command("/roi")
     async def on_roi(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
-        if not roi_command.is_manager(org, str(body.get("user_id", ""))):
+        if not roi_command.is_manager(org, UserRef(Platform.SLACK, str(body.get("user_id", "")))):
             await ack(response_type="ephemeral", text=roi_command.REFUSAL)
             return
         try:

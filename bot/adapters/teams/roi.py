@@ -14,6 +14,6 @@ async def answer_roi(runtime: Runtime, command: Command) -> Content:
         engine=runtime.engine,
         org=runtime.org,
         clock=runtime.clock,
-        user_id=command.user.id,
+        user=command.user,
         args=command.args,
     )

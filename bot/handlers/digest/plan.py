@@ -3,7 +3,7 @@
 Each digest is an outbox row whose dedupe key names (org, team, ISO week) — or the managers
 and the week — so it is sent at most once across restarts, replicas and `crosstalk digest
 --send`: the database's unique key decides, not the scheduler. The scheduled job only works
-out which digests are due and queues them; the outbox worker sends them (digest.send).
+out which digests are due and queues them; the outbox worker sends them (bot.outbox.features).
 
 A digest is due from its local weekly time until GRACE later, for the ISO week that ended
 before that time; a server that was down at 09:00 catches up when it is back, and a new
@@ -35,6 +35,7 @@ from store.queue import enqueue_outbox
 
 log = logging.getLogger("crosstalk.digest")
 KIND = "digest"
+CHART = "digest_chart"  # its trend chart, uploaded into the digest's thread
 MANAGERS = "managers"
 GRACE = timedelta(days=2)
 ORG_DIGEST_AT = WeeklyTime.parse("mon 09:00")  # the managers' digest, in the org timezone

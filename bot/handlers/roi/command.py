@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine
 
 from bot.core.cards import Content
 from bot.core.clock import Clock
+from bot.core.refs import UserRef
 from bot.handlers.context import OrgContext
 from bot.handlers.roi.periods import parse_period
 from bot.handlers.roi.report import roi_report
@@ -35,8 +36,10 @@ def split_args(
     return period, team
 
 
-def is_manager(org: OrgContext, user_id: str) -> bool:
-    return user_id in org.config.roi.managers
+def is_manager(org: OrgContext, user: UserRef) -> bool:
+    """A manager is named in config on the platform they ask from: the same id on another
+    platform is another person."""
+    return org.config.roi.is_manager(user)
 
 
 def check_args(
@@ -67,11 +70,11 @@ async def answer(
     engine: Engine,
     org: OrgContext,
     clock: Clock,
-    user_id: str,
+    user: UserRef,
     args: tuple[str, ...] | list[str],
 ) -> Content:
     """The whole exchange for platforms that answer once (Teams): refusal, usage or card."""
-    if not is_manager(org, user_id):
+    if not is_manager(org, user):
         return (REFUSAL,)
     try:
         period, team = check_args(org, clock, args)

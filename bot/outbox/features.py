@@ -1,0 +1,116 @@
+"""Deliverers of the features that post on a schedule: the weekly digests with their
+trend chart, and the SLA reminders and escalations. Composed at send time from the
+database (bot.handlers.digest, bot.handlers.nudge build the content); posted once."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlmodel import Session
+
+from bot.core.clock import Clock
+from bot.core.refs import ChannelRef, MessageRef, Platform
+from bot.handlers.cards import localize
+from bot.handlers.context import Gateways, OrgContext
+from bot.handlers.digest.chart import trend_png
+from bot.handlers.digest.plan import CHART, KIND, Digest, build
+from bot.handlers.nudge import escalation_card, reminder_text, waiting_now
+from bot.outbox.base import SKIP, encode_message, post_once, send_to
+from store.db import Database
+from store.models import OutboxMessage
+from store.queue import enqueue_outbox
+
+
+async def deliver_digest(
+    row: OutboxMessage, db: Database, org: OrgContext, gws: Gateways, clock: Clock
+) -> str:
+    assert row.kind == KIND
+    target: dict[str, Any] = json.loads(row.target)
+    now = clock.now()
+
+    def read(session: Session) -> Digest:
+        return build(session=session, org=org, scope=target["scope"], week=target["week"], now=now)
+
+    digest = await db.run(read, read_only=True)
+    if digest.card is None:
+        return SKIP
+    card = await localize(digest.card, row.platform, gws)  # people of the other platform
+    posted = await send_to(gws.get(row.platform), row, target, card)
+    if digest.chart is not None:
+        chart_target = {
+            "channel": posted.message.channel.id,
+            "thread": posted.message.id,
+            "week": digest.week,
+            "points": digest.chart,
+        }
+        await db.run(
+            lambda s: enqueue_outbox(
+                s,
+                org_id=row.org_id,
+                dedupe_key=f"{row.dedupe_key}:chart",
+                kind=CHART,
+                platform=row.platform,
+                now=now,
+                target=json.dumps(chart_target),
+            )
+        )
+    return encode_message(posted)
+
+
+async def deliver_chart(
+    row: OutboxMessage, db: Database, org: OrgContext, gws: Gateways, clock: Clock
+) -> str:
+    """Upload the maturity trend into the digest's thread. An upload carries no marker to
+    look for, so one whose response was lost may be repeated: a second chart in a thread is
+    the lesser harm than none."""
+    target: dict[str, Any] = json.loads(row.target)
+    points = [
+        (str(label), None if score is None else int(score)) for label, score in target["points"]
+    ]
+    week = str(target["week"])
+    data = trend_png(points, title=f"{org.config.org.name}: maturity score by week")
+    channel = ChannelRef(Platform(row.platform), str(target["channel"]))
+    await gws.get(row.platform).upload(
+        channel,
+        filename=f"maturity-{week}.png",
+        data=data,
+        title=f"Maturity trend to {week}",
+        comment="Org maturity score, week by week (gaps: not enough data that week).",
+        thread_id=str(target["thread"]),
+    )
+    return f"{channel.id}|{target['thread']}"
+
+
+async def deliver_nudge(
+    row: OutboxMessage, db: Database, org: OrgContext, gws: Gateways, clock: Clock
+) -> str:
+    now = clock.now()
+    waiting = await db.run(lambda s: waiting_now(s, org, row, now), read_only=True)
+    if waiting is None:
+        return SKIP  # answered, re-routed or closed since it was queued
+    b, _, team, waited = waiting
+    assert b.message_id is not None
+    channel = ChannelRef(Platform(b.platform), b.channel_id)
+    posted = await post_once(
+        gws.get(b.platform), row, channel, reminder_text(team, waited), thread_id=b.message_id
+    )
+    return encode_message(posted)
+
+
+async def deliver_escalation(
+    row: OutboxMessage, db: Database, org: OrgContext, gws: Gateways, clock: Clock
+) -> str:
+    now = clock.now()
+    waiting = await db.run(lambda s: waiting_now(s, org, row, now), read_only=True)
+    if waiting is None:
+        return SKIP
+    b, flag, team, waited = waiting
+    assert b.message_id is not None
+    card_url = await gws.get(b.platform).permalink(
+        MessageRef(ChannelRef(Platform(b.platform), b.channel_id), b.message_id)
+    )
+    content = escalation_card(b, flag, team, waited, card_url)
+    content = await localize(content, row.platform, gws)  # the manager may be elsewhere
+    posted = await send_to(gws.get(row.platform), row, json.loads(row.target), content)
+    return encode_message(posted)
