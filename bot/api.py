@@ -45,7 +45,7 @@ class SourceIn(BaseModel):
 
 class OutcomeIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    flag_id: StrictInt | None = Field(default=None, gt=0)
+    flag_id: StrictInt | None = Field(default=None, gt=0, le=2**63 - 1)  # a 64-bit key
     permalink: str | None = Field(default=None, min_length=1, max_length=2000)
     crm_ref: str | None = Field(default=None, min_length=1, max_length=200)
     source: SourceIn | None = None
@@ -144,7 +144,7 @@ def outcomes_handler(runtime: Runtime) -> Any:
             return _error(413, f"the body is larger than {MAX_BODY} bytes")
         try:
             data = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):
             return _error(400, "the body is not valid JSON")
         try:
             body = OutcomeIn.model_validate(data)

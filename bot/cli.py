@@ -8,6 +8,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from bot import queue_cli
 from bot.core.clock import Clock, clock_from
 from config.load import ConfigError, load_config
 from config.settings import Settings
@@ -48,6 +49,7 @@ def _parser() -> argparse.ArgumentParser:
     roi.add_argument("--period", help="7d, 30d (default), 90d, quarter, 2026-Q3, A..B dates")
     roi.add_argument("--team", help="one team's figures (a team key)")
     roi.add_argument("--json", action="store_true", help="the stable JSON of METRICS.md")
+    queue_cli.add_parser(sub)
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", help="apply migrations")
@@ -173,6 +175,16 @@ def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> in
             return _roi(args, settings, clock)
         if args.command == "digest":
             return _digest(args, settings, clock)
+        if args.command == "queue":
+            from store.db import Database, make_engine
+
+            db = Database(make_engine(settings.database_url), threads=1)
+            try:
+                return queue_cli.queue_command(
+                    args, db=db, clock=clock, out=sys.stdout, err=sys.stderr
+                )
+            finally:
+                db.close()
         if args.command == "db":
             from store.db import make_engine, upgrade
 

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from bot.core.clock import Clock, SystemClock
-from bot.core.events import Event
+from bot.core.events import Event, checked
 from bot.dispatch import Answer, handle_event
 from bot.handlers.context import Gateways, OrgContext
 from bot.inbox import Intake, ThreadIndex
@@ -56,6 +56,7 @@ class Runtime:
         """Store an inbound event (durably, before the platform gets its answer) for the
         worker; False when it cannot matter (a reply outside every card's thread) or its
         key was seen before (a redelivery)."""
+        checked(event)  # Malformed: a payload of the wrong shape, never stored
         if not await self.threads.matters(event):
             return False
         if await self.intake.add(dedupe_key, event) is None:
@@ -68,6 +69,7 @@ class Runtime:
         told the result); None when its key was seen before. The row is stored leased to
         this request, so no worker takes it meanwhile, and is left for the worker to retry
         when handling fails."""
+        checked(event)
         owner = self.worker.owner
         inbox_id = await self.intake.add(dedupe_key, event, leased_to=owner, lease=LEASE)
         if inbox_id is None:

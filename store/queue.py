@@ -312,3 +312,29 @@ def newer_pending(*, session: Session, row: OutboxMessage) -> bool:
         col(OutboxMessage.id) > row.id,
     )
     return session.execute(stmt.limit(1)).first() is not None
+
+
+Queue = type[InboxEvent] | type[OutboxMessage]
+
+
+def rows(
+    *, session: Session, model: Queue, status: str | None = None, limit: int = 100
+) -> list[InboxEvent | OutboxMessage]:
+    """Rows not done, oldest first (or those of one status): what an operator looks at."""
+    stmt = select(model).order_by(col(model.id)).limit(limit)
+    stmt = (
+        stmt.where(col(model.status) == status)
+        if status
+        else stmt.where(col(model.status).in_(("pending", "dead")))
+    )
+    return list(session.execute(stmt).scalars().all())
+
+
+def revive(*, session: Session, model: Queue, ids: list[int] | None, now: datetime) -> int:
+    """Send dead rows again (these ids, or every dead one): due now, attempts kept, so a
+    post that may have gone through is still looked for by its marker first."""
+    stmt = update(model).where(col(model.status) == "dead")
+    if ids is not None:
+        stmt = stmt.where(col(model.id).in_(ids))
+    stmt = stmt.values(status="pending", next_attempt_at=now, lease_owner=None, lease_until=None)
+    return int(session.execute(stmt).rowcount)  # type: ignore[attr-defined]

@@ -56,6 +56,12 @@ class FakeClock:
         self._now = at
 
 
+_YEAR_2200 = 7_258_118_400.0
+
+
 def from_epoch(value: str | float) -> datetime:
     """A platform timestamp (Slack `ts` like "1763800000.000100") as an aware UTC datetime."""
-    return datetime.fromtimestamp(float(value), UTC)
+    seconds = float(value)
+    if not 0 <= seconds < _YEAR_2200:  # also NaN; the C library fails past its own range
+        raise ValueError(f"{value!r} is not a time of this era")
+    return datetime.fromtimestamp(seconds, UTC)

@@ -145,6 +145,69 @@ _KINDS: dict[str, type[Any]] = {
 _NAMES = {v: k for k, v in _KINDS.items()}
 
 
+class Malformed(ValueError):
+    """An inbound payload that cannot be a real event: answered with a clear 4xx (or a
+    200 that ignores it, where the platform would resend), never stored."""
+
+
+# What reading a payload of the wrong shape raises (a missing key, a list for a string,
+# a ts of "abc", JSON nested past the parser's depth).
+BAD_INPUT = (
+    KeyError,
+    TypeError,
+    ValueError,
+    AttributeError,
+    IndexError,
+    OverflowError,
+    RecursionError,
+)
+
+# Bounds no real event passes: ids are short strings, times are in this era, numbers
+# fit the database's 64-bit keys.
+_MAX_ID = 512
+_MAX_TEXT = 200_000
+_YEARS = range(2000, 2200)
+_MAX_INT = 2**63 - 1
+
+
+def _check_value(name: str, value: Any) -> None:
+    if value is None or isinstance(value, bool | Platform):
+        return
+    if isinstance(value, str):
+        limit = _MAX_TEXT if name in ("text", "note", "action", "customer") else _MAX_ID
+        if len(value) > limit:
+            raise Malformed(f"{name} is too long")
+    elif isinstance(value, int):
+        if not 0 <= value <= _MAX_INT:
+            raise Malformed(f"{name} is out of range")
+    elif isinstance(value, float):
+        if value != value or abs(value) > 1e15:
+            raise Malformed(f"{name} is out of range")
+    elif isinstance(value, datetime):
+        if value.tzinfo is None or value.year not in _YEARS:
+            raise Malformed(f"{name} is not a time of this era")
+    elif isinstance(value, tuple):
+        for item in value:
+            if not isinstance(item, str):
+                raise Malformed(f"{name} holds a {type(item).__name__}")
+            _check_value(name, item)
+    elif dataclasses.is_dataclass(value):
+        for f in dataclasses.fields(value):
+            _check_value(f.name, getattr(value, f.name))
+    else:
+        raise Malformed(f"{name} is a {type(value).__name__}")
+    if name == "id" and not (isinstance(value, str) and value):
+        raise Malformed("an id is empty or not a string")
+
+
+def checked(event: Any) -> Any:
+    """The event, once every field has a plausible type and size (Malformed otherwise):
+    a payload whose channel is a list would otherwise be stored and fail in the worker."""
+    if dataclasses.is_dataclass(event) and not isinstance(event, type):
+        _check_value(type(event).__name__, event)
+    return event
+
+
 def _encode(value: Any) -> Any:
     if isinstance(value, datetime):
         return {"__dt": value.isoformat()}

@@ -33,9 +33,13 @@ from store.queue import claim, finish, finish_many, next_due, renew, retry_later
 
 log = logging.getLogger("crosstalk.worker")
 LEASE = timedelta(seconds=120)
-MAX_INBOX_ATTEMPTS = 6
-MAX_OUTBOX_ATTEMPTS = {"crm_webhook": 60}
-DEFAULT_MAX_OUTBOX_ATTEMPTS = 20
+# An acknowledged event or a queued side effect survives an outage of any length: it is
+# retried with capped back-off for as long as it fails for a reason that may pass (a
+# platform's 5xx or 429, a network error, the database itself). Only what can never work
+# (the platform refused it for good, a payload no version can read) stops, and a stopped
+# row is an alarm: an ERROR line, crosstalk_*_rows{status="dead"} in /metrics, and
+# `crosstalk queue list --dead` / `crosstalk queue retry` to see it and send it again.
+LOUD_AFTER = 6  # attempts after which every further failure is logged as an ERROR
 MAX_BACKOFF = 600.0
 BATCH = 32  # rows claimed at once, worked on side by side (one subject's in order)
 MIN_WAIT = 0.02
@@ -149,14 +153,15 @@ class Worker:
         return True
 
     async def _inbox_failed(self, row: InboxEvent, exc: Exception, *, dead: bool) -> None:
-        dead = dead or row.attempts >= MAX_INBOX_ATTEMPTS
-        log.warning(
-            "event %s (%s) failed on attempt %d: %r",
+        loud = dead or row.attempts >= LOUD_AFTER
+        (log.error if loud else log.warning)(
+            "event %s (%s) failed on attempt %d: %r%s",
             row.id,
             row.kind,
             row.attempts,
             exc,
-            exc_info=not isinstance(exc, GatewayError),
+            " (given up: `crosstalk queue retry` sends it again)" if dead else "",
+            exc_info=not isinstance(exc, GatewayError) and not loud,
         )
         at = self.clock.now() + timedelta(
             seconds=backoff(row.attempts, getattr(exc, "retry_after", None))
@@ -187,23 +192,24 @@ class Worker:
                 raise GatewayError(f"no deliverer for {row.kind!r}", retryable=False)
             result = await deliverer(row, self.db, self.org, self.gateways, self.clock)
         except GatewayError as exc:
-            limit = MAX_OUTBOX_ATTEMPTS.get(row.kind, DEFAULT_MAX_OUTBOX_ATTEMPTS)
-            dead = not exc.retryable or row.attempts >= limit
+            dead = not exc.retryable
             delay = backoff(row.attempts, exc.retry_after)
-            (log.error if dead else log.info)(
+            loud = dead or row.attempts >= LOUD_AFTER
+            (log.error if loud else log.info)(
                 "outbox %s %s attempt %d failed: %s%s",
                 row.id,
                 row.kind,
                 row.attempts,
                 exc,
-                " (giving up)" if dead else f" (retry in {delay:.1f}s)",
+                " (given up: `crosstalk queue retry` sends it again)"
+                if dead
+                else f" (retry in {delay:.1f}s)",
             )
             await self._outbox_retry(row, delay, str(exc), exc.ambiguous, dead)
             return
-        except Exception as exc:
-            log.exception("outbox %s %s crashed", row.id, row.kind)
-            dead = row.attempts >= DEFAULT_MAX_OUTBOX_ATTEMPTS
-            await self._outbox_retry(row, backoff(row.attempts), repr(exc), True, dead)
+        except Exception as exc:  # a bug or the database: kept, retried, and said loudly
+            log.error("outbox %s %s crashed on attempt %d: %r", row.id, row.kind, row.attempts, exc)
+            await self._outbox_retry(row, backoff(row.attempts), repr(exc), True, False)
             return
         now = self.clock.now()
         status, result_id = ("skipped", None) if result == SKIP else ("done", result)

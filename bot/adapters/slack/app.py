@@ -15,6 +15,7 @@ from urllib.parse import parse_qs
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
@@ -23,7 +24,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.adapters.slack import forms, translate
 from bot.adapters.slack.gateway import SlackGateway
 from bot.adapters.slack.roi import register_roi
-from bot.core.events import CardAction, Command, FlagRequest, RatingGiven
+from bot.core.events import BAD_INPUT, CardAction, Command, FlagRequest, RatingGiven
 from bot.core.refs import Platform, UserRef
 from bot.handlers import flag, interpret, outcomes
 from bot.runtime import Runtime
@@ -45,15 +46,16 @@ def build_bolt(runtime: Runtime, client: AsyncWebClient) -> AsyncApp:
     claimed = set(runtime.config.org.slack_team_ids)
 
     async def known_workspace(body: dict[str, Any], next: Any) -> BoltResponse | None:
-        team = translate.workspace_id(body)
-        if team not in claimed and body.get("type") != "url_verification":
-            log.info("ignored a request from unclaimed workspace %s", team)
+        named = translate.workspaces(body)
+        if not claimed.intersection(named) and body.get("type") != "url_verification":
+            log.info("ignored a request from unclaimed workspace %s", ", ".join(named) or "?")
             return BoltResponse(status=200, body="")
         await next()
         return None
 
     app = AsyncApp(
         client=client,
+        authorize=_authorize(client),
         # Without a signing secret only Socket Mode is served (no HTTP endpoint is mounted).
         signing_secret=secret.get_secret_value() if secret else "",
         # Off: events_handler's _signed checks the raw bytes (on the runtime's clock) before
@@ -63,9 +65,51 @@ def build_bolt(runtime: Runtime, client: AsyncWebClient) -> AsyncApp:
         before_authorize=known_workspace,
         logger=logging.getLogger("crosstalk.bolt"),
     )
+    app.error(_on_error)
     _register(app, runtime)
     register_roi(app, runtime)
     return app
+
+
+def _authorize(client: AsyncWebClient) -> Any:
+    """Bolt asks who the app is before every listener. Answered from `auth.test` once, and
+    without it while Slack's API is down: an event must be stored through an outage, not
+    dropped by an authorization that needs the API it waits for."""
+    known: list[AuthorizeResult] = []
+
+    async def authorize(enterprise_id: str | None, team_id: str | None) -> AuthorizeResult:
+        if known:
+            return known[0]
+        token = client.token or ""
+        try:
+            response = await client.auth_test()
+        except (SlackApiError, OSError, TimeoutError) as exc:
+            log.warning("Slack auth.test failed (%s): events are still stored", exc)
+            return AuthorizeResult(enterprise_id=enterprise_id, team_id=team_id, bot_token=token)
+        known.append(
+            AuthorizeResult.from_auth_test_response(
+                auth_test_response=response, bot_token=token, user_token=None
+            )
+        )
+        return known[0]
+
+    return authorize
+
+
+async def _on_error(error: Exception, body: dict[str, Any]) -> BoltResponse:
+    """A payload of the wrong shape gets a clear answer, never a 500: 200 for an event
+    (Slack would resend it, and it will never be right), 400 for the rest. A Slack API
+    refusal after the ack (a modal that cannot open) is logged; the ack stands. Anything
+    else is a real failure, 500, so Slack resends what was not stored."""
+    if isinstance(error, BAD_INPUT):  # Malformed is a ValueError
+        log.warning("ignored a malformed %s request: %s", body.get("type") or "Slack", error)
+        status = 200 if body.get("type") == "event_callback" else 400
+        return BoltResponse(status=status, body="" if status == 200 else "malformed request")
+    if isinstance(error, SlackApiError):
+        log.warning("Slack refused a call for a request: %s", error.response.get("error"))
+        return BoltResponse(status=200, body="")
+    log.error("a Slack request failed: %r", error, exc_info=error)
+    return BoltResponse(status=500, body="")
 
 
 def _register(app: AsyncApp, runtime: Runtime) -> None:
@@ -199,17 +243,18 @@ def _register_buttons(app: AsyncApp, runtime: Runtime) -> None:
             await tell(respond, answer.message)
 
 
-def _malformed(body: bytes, content_type: str) -> bool:
+def _malformed(body: bytes, content_type: str) -> str | None:
+    """Why a signed body cannot be a Slack request, or None."""
     try:
         text = body.decode("utf-8")
         if content_type.startswith("application/json"):
-            return not isinstance(json.loads(text), dict)
+            return translate.envelope_problem(json.loads(text))
         form = parse_qs(text, strict_parsing=True)
         if "payload" in form:
-            return not isinstance(json.loads(form["payload"][0]), dict)
-        return "command" not in form and "type" not in form
-    except (UnicodeDecodeError, ValueError):
-        return True
+            return translate.envelope_problem(json.loads(form["payload"][0]))
+        return None if "command" in form or "type" in form else "neither a command nor a payload"
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return "not JSON or form-encoded"
 
 
 def _signed(secret: bytes, body: bytes, headers: Any, *, now: datetime) -> bool:
@@ -219,7 +264,7 @@ def _signed(secret: bytes, body: bytes, headers: Any, *, now: datetime) -> bool:
     raises (a 500) when either is not; it also reads the wall clock."""
     timestamp = str(headers.get("X-Slack-Request-Timestamp", ""))
     signature = str(headers.get("X-Slack-Signature", ""))
-    if not (timestamp.isascii() and timestamp.isdigit()):
+    if not (timestamp.isascii() and timestamp.isdigit()) or len(timestamp) > 12:
         return False
     if abs(now.timestamp() - int(timestamp)) > MAX_SKEW.total_seconds():
         return False
@@ -239,11 +284,16 @@ def events_handler(runtime: Runtime, app: AsyncApp) -> Any:
         body = await request.read()
         if not _signed(key, body, request.headers, now=runtime.clock.now()):
             return web.json_response({"error": "invalid signature"}, status=401)
-        if _malformed(body, request.content_type):
+        problem = _malformed(body, request.content_type)
+        if problem is not None:
+            log.info("refused a malformed Slack request: %s", problem)
+            return web.json_response({"error": f"malformed body: {problem}"}, status=400)
+        try:  # Bolt reads the envelope (team, user, channel) while it builds the request
+            bolt_request = AsyncBoltRequest(
+                body=body.decode("utf-8"), query=request.query_string, headers=dict(request.headers)
+            )
+        except BAD_INPUT:
             return web.json_response({"error": "malformed body"}, status=400)
-        bolt_request = AsyncBoltRequest(
-            body=body.decode("utf-8"), query=request.query_string, headers=dict(request.headers)
-        )
         return await to_aiohttp_response(await app.async_dispatch(bolt_request))
 
     return handle

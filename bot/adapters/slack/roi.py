@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import aiohttp
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
 from bot.adapters.slack.render import message_args
@@ -40,17 +41,17 @@ def register_roi(app: AsyncApp, runtime: Runtime) -> None:
                 report = await roi_command.report_json(
                     engine=runtime.engine, org=org, clock=runtime.clock, period=period, team=team
                 )
-                await respond(
-                    response_type="ephemeral",
-                    replace_original=True,
-                    **message_args(roi_card(report)),
-                )
             except Exception:
                 log.exception("/roi failed")
-                await respond(
-                    response_type="ephemeral",
-                    replace_original=True,
-                    text="Sorry, the figures could not be computed; the error is logged.",
-                )
+                reply: dict[str, Any] = {
+                    "text": "Sorry, the figures could not be computed; the error is logged."
+                }
+            else:
+                reply = message_args(roi_card(report))
+            try:
+                await respond(response_type="ephemeral", replace_original=True, **reply)
+            except (aiohttp.ClientError, ValueError, OSError, TimeoutError) as exc:
+                # The response_url is Slack's: unreachable or refused, nobody is left to tell.
+                log.warning("/roi: the answer could not be delivered to response_url: %r", exc)
 
         runtime.worker.spawn(answer())

@@ -2,28 +2,54 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Literal, cast
+from typing import Any, Literal, ParamSpec, TypeVar, cast
 
 from bot.core.clock import from_epoch
 from bot.core.events import (
+    BAD_INPUT,
     OUTCOME_KINDS,
     CardAction,
     Command,
     FlagRequest,
     IncomingMessage,
     InterpretationForm,
+    Malformed,
     OutcomeForm,
     OutcomeKind,
     RatingGiven,
     Reaction,
+    checked,
 )
 from bot.core.refs import ChannelRef, MessageRef, Platform, UserRef, WorkspaceRef
 from bot.handlers.outcomes import parse_amount
 
 S = Platform.SLACK
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def tolerant(translate: Callable[P, R]) -> Callable[P, R]:
+    """A payload of the wrong shape (a missing key, a list for a string, a ts of "abc")
+    raises Malformed, never a stray KeyError; what comes out is checked (bot.core.events)."""
+
+    @functools.wraps(translate)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            result = translate(*args, **kwargs)
+        except Malformed:
+            raise
+        except BAD_INPUT as exc:
+            raise Malformed(f"{translate.__name__}: {exc!r}") from exc
+        return cast(R, checked(result))
+
+    return run
+
+
 NEW_MESSAGE_SUBTYPES = {None, "thread_broadcast", "file_share", "me_message"}
 MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
 RATE = re.compile(r"^ct_rate_([1-5])$")
@@ -35,14 +61,71 @@ ACTIONS: dict[str, Literal["acknowledge", "not_for_us", "resolve"]] = {
 }
 
 
+_SHAPES: dict[str, tuple[type, ...]] = {
+    "type": (str,),
+    "event": (dict,),
+    "view": (dict,),
+    "actions": (list,),
+    "user": (dict, str),
+    "team": (dict, str, type(None)),
+    "channel": (dict, str),
+    "container": (dict,),
+    "message": (dict,),
+    "callback_id": (str,),
+    "command": (str,),
+    "authorizations": (list,),
+}
+
+
+def envelope_problem(body: object) -> str | None:
+    """What is wrong with the outer shape of a request, read before Bolt reads it (Bolt
+    assumes the shape: a view without a `type` is a KeyError deep inside it)."""
+    if not isinstance(body, dict):
+        return "the body is not an object"
+    for key, kinds in _SHAPES.items():
+        if key in body and not isinstance(body[key], kinds):
+            return f"{key} is a {type(body[key]).__name__}"
+    inner = {
+        "event": ("type",),
+        "view": ("type", "callback_id"),
+    }
+    for key, fields in inner.items():
+        for field in fields:
+            if key in body and not isinstance(body[key].get(field), str):
+                return f"{key}.{field} is missing"
+    actions = body.get("actions")
+    if actions is not None and not (
+        actions
+        and all(isinstance(a, dict) and isinstance(a.get("action_id"), str) for a in actions)
+    ):
+        return "actions are not buttons"
+    auths = body.get("authorizations") or []
+    if not all(isinstance(a, dict) for a in auths):
+        return "authorizations are not objects"
+    return None
+
+
+def workspaces(body: dict[str, Any]) -> list[str]:
+    """Every workspace a request names: the installation that receives it first (an event's
+    `authorizations`), then the envelope's `team_id`, which in a Slack Connect channel can
+    be the other organisation's, then the acting user's team."""
+    found: list[Any] = []
+    auths = body.get("authorizations")
+    if isinstance(auths, list):
+        found.extend(a.get("team_id") for a in auths if isinstance(a, dict))
+    for key in ("team_id", "context_team_id"):
+        found.append(body.get(key))
+    team, user = body.get("team"), body.get("user")
+    found.append(team.get("id") if isinstance(team, dict) else team)
+    if isinstance(user, dict):
+        found.append(user.get("team_id"))
+    return [str(t) for t in found if isinstance(t, str) and t]
+
+
 def workspace_id(body: dict[str, Any]) -> str | None:
     """The workspace a request comes from, whatever its kind."""
-    team = body.get("team_id") or body.get("team")
-    if isinstance(team, dict):
-        team = team.get("id")
-    if not team and isinstance(body.get("user"), dict):
-        team = body["user"].get("team_id")
-    return str(team) if team else None
+    named = workspaces(body)
+    return named[0] if named else None
 
 
 def event_key(body: dict[str, Any]) -> str:
@@ -109,6 +192,7 @@ def _user(raw: dict[str, Any]) -> UserRef:
     )
 
 
+@tolerant
 def message_event(body: dict[str, Any]) -> IncomingMessage | None:
     """A new, edited or deleted thread reply; None for anything else (joins, top-level posts)."""
     event = body["event"]
@@ -137,6 +221,7 @@ def message_event(body: dict[str, Any]) -> IncomingMessage | None:
     )
 
 
+@tolerant
 def reaction_event(body: dict[str, Any]) -> Reaction | None:
     event = body["event"]
     item = event.get("item") or {}
@@ -157,6 +242,7 @@ def mention_words(text: str) -> list[str]:
     return [w for w in words if w]
 
 
+@tolerant
 def mention_event(body: dict[str, Any]) -> FlagRequest | Command | None:
     """`@Crosstalk flag` in a thread flags the thread's root; other words are commands."""
     event = body["event"]
@@ -181,6 +267,7 @@ def mention_event(body: dict[str, Any]) -> FlagRequest | Command | None:
     )
 
 
+@tolerant
 def shortcut_target(body: dict[str, Any]) -> dict[str, Any]:
     """What the flag form remembers about the message (its private_metadata)."""
     message = body.get("message") or {}
@@ -212,6 +299,7 @@ def _selected(values: dict[str, Any], key: str) -> str | None:
     return str(option["value"]) if option else None
 
 
+@tolerant
 def flag_form(body: dict[str, Any], at: datetime) -> FlagRequest:
     meta = json.loads(body["view"]["private_metadata"])
     values = _values(body)
@@ -236,6 +324,7 @@ def flag_form(body: dict[str, Any], at: datetime) -> FlagRequest:
     )
 
 
+@tolerant
 def interpret_form(body: dict[str, Any], at: datetime) -> InterpretationForm:
     meta = json.loads(body["view"]["private_metadata"])
     values = _values(body)
@@ -255,6 +344,7 @@ def interpret_form(body: dict[str, Any], at: datetime) -> InterpretationForm:
     )
 
 
+@tolerant
 def card_action(body: dict[str, Any]) -> CardAction | None:
     action = body["actions"][0]
     kind = ACTIONS.get(action.get("action_id", ""))
@@ -269,6 +359,7 @@ def card_action(body: dict[str, Any]) -> CardAction | None:
     )
 
 
+@tolerant
 def outcome_form(
     body: dict[str, Any], at: datetime, default_currency: str
 ) -> OutcomeForm | dict[str, str]:
@@ -300,6 +391,7 @@ def outcome_form(
     )
 
 
+@tolerant
 def rating_action(body: dict[str, Any], now: datetime) -> RatingGiven | None:
     """A 1-5 press on the notice (`ct_rate_4`, value = the flag id)."""
     action = body["actions"][0]

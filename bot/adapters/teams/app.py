@@ -21,6 +21,7 @@ from bot.adapters.teams import auth, translate
 from bot.adapters.teams.connector import Connector
 from bot.adapters.teams.gateway import TeamsGateway
 from bot.adapters.teams.turn import Turns
+from bot.core.events import BAD_INPUT
 from bot.runtime import Runtime
 
 log = logging.getLogger("crosstalk.teams")
@@ -43,7 +44,7 @@ def messages_handler(
             return _refuse(415, "expected application/json")
         try:
             body = await request.json()
-        except ValueError:
+        except (ValueError, RecursionError):
             return _refuse(400, "malformed JSON")
         if not isinstance(body, dict) or not isinstance(body.get("type"), str):
             return _refuse(400, "not an activity")
@@ -59,7 +60,10 @@ def messages_handler(
         except auth.KeysUnavailable as exc:
             log.warning("teams: %s", exc)
             return _refuse(503, "token keys unavailable")
-        tenant = translate.tenant_of(body)
+        try:
+            tenant = translate.tenant_of(body)
+        except BAD_INPUT:
+            return _refuse(400, "not an activity")
         if tenant not in claimed:
             log.info("teams: ignored an activity from unclaimed tenant %s", tenant)
             return web.json_response({}) if body["type"] == "invoke" else web.Response(status=200)

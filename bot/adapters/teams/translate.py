@@ -21,6 +21,7 @@ from bot.core.events import (
     FlagRequest,
     IncomingMessage,
     InterpretationForm,
+    Malformed,
     OutcomeForm,
     OutcomeKind,
     RatingGiven,
@@ -72,6 +73,14 @@ def tenant_of(activity: Activity) -> str | None:
     return str(tenant) if tenant else None
 
 
+def _name(value: object) -> str | None:
+    """An id or a name from an activity: a string or nothing; anything else is Malformed
+    (it would otherwise reach the database as a list)."""
+    if value is None or isinstance(value, str):
+        return value
+    raise Malformed(f"expected a string, got a {type(value).__name__}")
+
+
 def place(activity: Activity) -> Place:
     data = activity.get("channelData") or {}
     conversation = activity.get("conversation") or {}
@@ -87,11 +96,11 @@ def place(activity: Activity) -> Place:
         conversation_id=str(conversation.get("id", "")),
         channel_id=base if in_channel and base else None,
         thread_id=thread,
-        team_id=team.get("id"),
-        team_name=team.get("name"),
-        aad_group_id=team.get("aadGroupId"),
-        channel_name=own.get("name"),
-        membership_type=own.get("membershipType"),
+        team_id=_name(team.get("id")),
+        team_name=_name(team.get("name")),
+        aad_group_id=_name(team.get("aadGroupId")),
+        channel_name=_name(own.get("name")),
+        membership_type=_name(own.get("membershipType")),
     )
 
 

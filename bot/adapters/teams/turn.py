@@ -17,7 +17,7 @@ from bot.adapters.teams import forms, references, translate
 from bot.adapters.teams.gateway import TeamsGateway
 from bot.adapters.teams.roi import answer_roi
 from bot.core.cards import Content
-from bot.core.events import Command, FlagRequest
+from bot.core.events import BAD_INPUT, Command, FlagRequest
 from bot.core.gateway import GatewayError
 from bot.handlers import flag, interpret, outcomes
 from bot.runtime import Runtime
@@ -72,6 +72,15 @@ class Turns:
         self._refs_seen.update(json.dumps(ref, sort_keys=True) for ref in refs)
 
     async def handle(self, activity: translate.Activity) -> Answer:
+        """One activity; one of the wrong shape (a string where Teams sends an object, an
+        id that is no number) is answered as ignored, never with a 500."""
+        try:
+            return await self._handle(activity)
+        except BAD_INPUT as exc:
+            log.warning("teams: ignored a malformed %s activity: %r", activity.get("type"), exc)
+            return {} if activity.get("type") == "invoke" else None
+
+    async def _handle(self, activity: translate.Activity) -> Answer:
         await self._remember(activity)
         self.gateway.remember_person(activity.get("from") or {})
         kind = activity.get("type")
