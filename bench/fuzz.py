@@ -27,14 +27,15 @@ from tests.fakes import fuzz
 class _Tracebacks(logging.Handler):
     def __init__(self) -> None:
         super().__init__(logging.WARNING)
-        self.count = 0
+        self.count = 0  # records with a traceback
+        self.errors = 0  # ERROR lines (a row given up on is one, by design: an alarm)
         self.first: list[str] = []
 
     def emit(self, record: logging.LogRecord) -> None:
-        if record.exc_info or record.levelno >= logging.ERROR:
-            self.count += 1
-            if len(self.first) < 5:
-                self.first.append(f"{record.name}: {record.getMessage()[:300]}")
+        self.count += bool(record.exc_info)
+        self.errors += record.levelno >= logging.ERROR
+        if (record.exc_info or record.levelno >= logging.ERROR) and len(self.first) < 5:
+            self.first.append(f"{record.name}: {record.getMessage()[:300]}")
 
 
 async def run(n: int, seed: int) -> dict[str, object]:
@@ -68,7 +69,10 @@ async def run(n: int, seed: int) -> dict[str, object]:
     for target, counts in by_target.items():
         print(f"{target:8} " + " ".join(f"{counts.get(s, 0):>6}" for s in sorted(total)))
     five = sum(v for s, v in total.items() if s >= 500)
-    print(f"cases {sum(total.values())}, 5xx {five}, tracebacks logged {tracebacks.count}")
+    print(
+        f"cases {sum(total.values())}, 5xx {five}, tracebacks {tracebacks.count}, "
+        f"ERROR lines {tracebacks.errors}"
+    )
     for line in tracebacks.first:
         print(f"  logged: {line}")
     return {
@@ -78,6 +82,7 @@ async def run(n: int, seed: int) -> dict[str, object]:
         "by_target": {t: {str(k): v for k, v in sorted(c.items())} for t, c in by_target.items()},
         "5xx": five,
         "tracebacks": tracebacks.count,
+        "error_lines": tracebacks.errors,
     }
 
 

@@ -15,12 +15,15 @@ from typing import Any
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, field_validator
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
 
 from bot.core.events import OUTCOME_KINDS, OutcomeKind
 from bot.core.refs import Platform
 from bot.handlers.outcomes import MAX_AMOUNT, FlagLocator, record_from_api
 from bot.handlers.webhook import make_webhook, outcome_json
 from bot.runtime import Runtime
+from store.models import Outcome
 
 log = logging.getLogger("crosstalk.api")
 MAX_BODY = 64 * 1024
@@ -32,6 +35,9 @@ MESSAGES = {
     "currency": "currency must be a three-letter code such as USD",
     "flag_id": "flag_id must be a positive integer",
 }
+
+
+MAX_KEY = 200
 
 
 class SourceIn(BaseModel):
@@ -150,14 +156,18 @@ def outcomes_handler(runtime: Runtime) -> Any:
             body = OutcomeIn.model_validate(data)
         except ValidationError as exc:
             return _invalid(exc)
+        key = request.headers.get("Idempotency-Key")
+        if key is not None and not (0 < len(key) <= MAX_KEY and key.isprintable()):
+            return _error(400, f"Idempotency-Key must be 1 to {MAX_KEY} printable characters")
         where = body.locator()
         if where is None:
             return _error(
                 400, "name the flag with exactly one of " + ", ".join(LOCATORS), "flag_id"
             )
-        outcome = await runtime.db.run(
-            lambda s: record_from_api(
-                session=s,
+
+        def record(session: Session) -> tuple[Outcome, bool] | None:
+            return record_from_api(
+                session=session,
                 org=runtime.org,
                 gateways=runtime.gateways,
                 clock=runtime.clock,
@@ -166,13 +176,25 @@ def outcomes_handler(runtime: Runtime) -> Any:
                 amount=float(body.amount),
                 currency=body.currency or runtime.config.roi.currency,
                 note=body.note,
+                key=key,
             )
-        )
+
+        try:
+            recorded = await runtime.db.run(record)
+        except IntegrityError:  # the same key, recorded by a concurrent request just now
+            recorded = await runtime.db.run(record)
         runtime.worker.wake("outbox")  # the cards and the CRM webhook, now committed
-        if outcome is None:
+        if recorded is None:
             return _error(404, "no flag of this org is so named", _named(body))
-        log.info("outcome %s recorded via the API on flag %s", outcome.id, outcome.flag_id)
-        return web.json_response(outcome_json(outcome), status=201)
+        outcome, created = recorded
+        repeat = not created
+        if repeat:
+            log.info(
+                "outcome %s: a repeat of Idempotency-Key %r, not recorded again", outcome.id, key
+            )
+        else:
+            log.info("outcome %s recorded via the API on flag %s", outcome.id, outcome.flag_id)
+        return web.json_response(outcome_json(outcome), status=200 if repeat else 201)
 
     return post_outcome
 

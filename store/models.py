@@ -175,7 +175,11 @@ class RoutingFeedback(SQLModel, table=True):
 
 class Outcome(SQLModel, table=True):
     __tablename__ = "outcomes"
-    __table_args__ = (Index("ix_outcomes_org_created", "org_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_outcomes_org_created", "org_id", "created_at"),
+        # A CRM's Idempotency-Key, or a form's own id: a repeat records nothing new.
+        UniqueConstraint("org_id", "idempotency_key", name="uq_outcomes_idempotency"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     org_id: int = Field(foreign_key="orgs.id")
     flag_id: int = Field(foreign_key="flags.id", index=True)
@@ -187,6 +191,7 @@ class Outcome(SQLModel, table=True):
     recorded_by: str | None = None
     source: str = "button"  # button | api
     created_at: datetime = Field(sa_type=UtcDateTime)
+    idempotency_key: str | None = None
 
 
 class Rating(SQLModel, table=True):

@@ -23,3 +23,9 @@ def of_flag(*, session: Session, flag_id: int) -> Sequence[Outcome]:
     return session.exec(
         select(Outcome).where(Outcome.flag_id == flag_id).order_by(col(Outcome.id))
     ).all()
+
+
+def by_key(*, session: Session, org_id: int, key: str) -> Outcome | None:
+    return session.exec(
+        select(Outcome).where(Outcome.org_id == org_id, Outcome.idempotency_key == key)
+    ).first()

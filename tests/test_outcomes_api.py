@@ -312,3 +312,25 @@ async def test_an_outcome_by_api_links_the_flag_and_queues_no_webhook_when_off(
         assert status == 201
         kinds = {r.kind for r in server.query(select(OutboxMessage))}
         assert "crm_webhook" not in kinds and "card_update" in kinds
+
+
+async def test_a_repeat_with_the_same_idempotency_key_is_the_first_outcome(db_url: str) -> None:
+    async with Server(db_url, run_worker=False) as server:
+        flag = await flag_message(server)
+        body = {"flag_id": flag.id, "kind": "upsell", "amount": 500}
+        key = {"Idempotency-Key": "crm-4711"}
+        first, created, _ = await post(server, body, headers=key)
+        again, repeated, _ = await post(server, body, headers=key)
+        assert (first, again) == (201, 200)
+        assert repeated == created
+        assert [o.id for o in outcomes(server)] == [created["id"]]
+        webhooks = server.query(select(OutboxMessage).where(OutboxMessage.kind == "crm_webhook"))
+        assert (
+            len([w for w in webhooks if json.loads(w.target).get("event") != "flag.created"]) <= 1
+        )
+
+        other, _, _ = await post(server, body, headers={"Idempotency-Key": "crm-4712"})
+        assert other == 201 and len(outcomes(server)) == 2
+        status, error, _ = await post(server, body, headers={"Idempotency-Key": "k" * 201})
+        assert status == 400 and "Idempotency-Key" in error["error"]
+        assert len(outcomes(server)) == 2

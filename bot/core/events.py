@@ -100,6 +100,7 @@ class OutcomeForm:
     crm_ref: str | None
     note: str | None
     at: datetime
+    form_id: str | None = None  # the platform's id of this submission: recorded once
 
 
 @dataclass(frozen=True)

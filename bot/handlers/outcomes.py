@@ -61,6 +61,7 @@ class NewOutcome:
     recorded_by: str | None
     source: str  # button | api
     at: datetime
+    key: str | None = None  # an Idempotency-Key or a form's id: recorded once
 
 
 @dataclass(frozen=True)
@@ -103,8 +104,14 @@ def record(
     flag: Flag,
     new: NewOutcome,
     clock: Clock,
-) -> Outcome:
+) -> tuple[Outcome, bool]:
+    """The outcome, recorded with all it implies, and True; for a repeat of a key already
+    recorded, the first outcome, unchanged, nothing done again, and False."""
     assert flag.id is not None
+    if new.key is not None:
+        earlier = outcome_rows.by_key(session=session, org_id=org.org_id, key=new.key)
+        if earlier is not None:
+            return earlier, False
     outcome = Outcome(
         org_id=org.org_id,
         flag_id=flag.id,
@@ -116,6 +123,7 @@ def record(
         recorded_by=new.recorded_by,
         source=new.source,
         created_at=new.at,
+        idempotency_key=new.key,
     )
     outcome_rows.add(session=session, outcome=outcome)
     if new.crm_ref and not flag.crm_ref:
@@ -132,7 +140,7 @@ def record(
     enqueue_webhook(
         session, org=org, gateways=gateways, event="outcome", subject_id=outcome.id, now=clock.now()
     )
-    return outcome
+    return outcome, True
 
 
 def may_record(session: Session, flag: Flag, platform: str, user_id: str) -> bool:
@@ -173,8 +181,9 @@ def on_form(
         recorded_by=event.user.id,
         source="button",
         at=event.at,
+        key=f"form:{event.user.platform.value}:{event.form_id}" if event.form_id else None,
     )
-    outcome = record(session, org=org, gateways=gateways, flag=flag, new=new, clock=clock)
+    outcome, _ = record(session, org=org, gateways=gateways, flag=flag, new=new, clock=clock)
     return outcome.id
 
 
@@ -189,9 +198,11 @@ def record_from_api(
     amount: float,
     currency: str,
     note: str | None,
-) -> Outcome | None:
+    key: str | None = None,
+) -> tuple[Outcome, bool] | None:
     """An outcome a CRM or a workflow reports; None when no flag of this org is so named.
-    Named by its CRM ref, the outcome carries that ref; otherwise the flag's, if any."""
+    Named by its CRM ref, the outcome carries that ref; otherwise the flag's, if any. With
+    an idempotency `key` already recorded, the outcome recorded then."""
     flag = find_flag(session, org, where)
     if flag is None:
         return None
@@ -204,6 +215,6 @@ def record_from_api(
         recorded_by=None,
         source="api",
         at=clock.now(),
+        key=key,
     )
-    outcome = record(session, org=org, gateways=gateways, flag=flag, new=new, clock=clock)
-    return outcome
+    return record(session, org=org, gateways=gateways, flag=flag, new=new, clock=clock)

@@ -388,6 +388,7 @@ def outcome_form(
         crm_ref=_text(values, "crm_ref"),
         note=_text(values, "note"),
         at=at,
+        form_id=str(body["view"]["id"]),
     )
 
 

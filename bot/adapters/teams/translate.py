@@ -8,7 +8,9 @@ person is their Entra (AAD) object id, `from.aadObjectId`, the id the config lis
 
 from __future__ import annotations
 
+import hashlib
 import html
+import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -79,6 +81,15 @@ def _name(value: object) -> str | None:
     if value is None or isinstance(value, str):
         return value
     raise Malformed(f"expected a string, got a {type(value).__name__}")
+
+
+def _submission_id(activity: Activity, data: dict[str, Any]) -> str:
+    """Teams gives a dialog's submission no id of its own: the same answers from the same
+    person on the same card are one submission (a double press records one outcome)."""
+    answers = json.dumps(data, sort_keys=True, default=str)
+    who = (activity.get("from") or {}).get("aadObjectId") or (activity.get("from") or {}).get("id")
+    digest = hashlib.sha256(f"{who}|{activity.get('replyToId')}|{answers}".encode()).hexdigest()
+    return digest[:32]
 
 
 def place(activity: Activity) -> Place:
@@ -386,4 +397,5 @@ def outcome_submission(activity: Activity, default_currency: str) -> OutcomeForm
         crm_ref=_text(data, "crm_ref"),
         note=_text(data, "note"),
         at=timestamp(activity),
+        form_id=_submission_id(activity, data),
     )
