@@ -50,6 +50,7 @@ def _parser() -> argparse.ArgumentParser:
     roi.add_argument("--team", help="one team's figures (a team key)")
     roi.add_argument("--json", action="store_true", help="the stable JSON of METRICS.md")
     queue_cli.add_parser(sub)
+    queue_cli.add_erase_parser(sub)
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", help="apply migrations")
@@ -175,11 +176,13 @@ def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> in
             return _roi(args, settings, clock)
         if args.command == "digest":
             return _digest(args, settings, clock)
-        if args.command == "queue":
+        if args.command in ("queue", "erase"):
             from store.db import Database, make_engine
 
             db = Database(make_engine(settings.database_url), threads=1)
             try:
+                if args.command == "erase":
+                    return queue_cli.erase_command(args, db=db, out=sys.stdout)
                 return queue_cli.queue_command(
                     args, db=db, clock=clock, out=sys.stdout, err=sys.stderr
                 )

@@ -1,5 +1,6 @@
-"""`crosstalk queue list | retry`: the operator's view of the durable queues. A row that
-stopped for good (dead) is listed with its last error and can be sent again."""
+"""`crosstalk queue list | retry`: the operator's view of the durable queues (a row that
+stopped for good is listed with its last error and can be sent again), and
+`crosstalk erase`: a customer's data removed everywhere Crosstalk keeps it."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from sqlmodel import Session
 
 from bot.core.clock import Clock
 from store.db import Database
+from store.erase import erase_customer
 from store.models import InboxEvent, OutboxMessage
 from store.queue import revive, rows
 
@@ -29,6 +31,29 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     retry = q_sub.add_parser("retry", help="send dead rows again")
     retry.add_argument("rows", nargs="*", help="inbox:ID or outbox:ID (see `queue list`)")
     retry.add_argument("--all-dead", action="store_true", help="every dead row")
+
+
+def add_erase_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    erase = sub.add_parser(
+        "erase", help="delete everything Crosstalk keeps about one customer (GDPR erasure)"
+    )
+    who = erase.add_mutually_exclusive_group(required=True)
+    who.add_argument("--crm-ref", help="the customer's CRM reference")
+    who.add_argument("--customer", help="the customer's name as the flags name them")
+
+
+def erase_command(args: argparse.Namespace, *, db: Database, out: TextIO) -> int:
+    counts = db.transaction(
+        lambda s: erase_customer(session=s, crm_ref=args.crm_ref, customer=args.customer)
+    )
+    named = args.crm_ref or args.customer
+    if not counts["flags"]:
+        print(f"crosstalk: nothing is kept about {named!r}", file=out)
+        return 0
+    detail = ", ".join(f"{v} {k}" for k, v in counts.items() if v)
+    print(f"crosstalk: erased {named!r}: {detail}", file=out)
+    print("  (messages already posted in Slack or Teams are the platforms' to delete)", file=out)
+    return 0
 
 
 def _parse(names: list[str]) -> dict[str, list[int]]:

@@ -1,5 +1,5 @@
 """Scheduled jobs, named in one place (as Dispatch keeps its `scheduled.py`), each calling a
-handler: the weekly digests and the SLA nudges.
+handler: the weekly digests, the SLA nudges, and pruning handled inbound events.
 
 APScheduler 3 runs them inside `crosstalk serve` (`--no-scheduler` for replicas that should
 not), with its jobs stored in the Crosstalk database (table `scheduler_jobs`), so a restart
@@ -36,6 +36,7 @@ from bot.handlers import nudge
 from bot.handlers.digest import plan as digest
 from bot.runtime import Runtime
 from store.db import make_engine
+from store.queue import prune_inbox
 
 log = logging.getLogger("crosstalk.scheduler")
 TABLE = "scheduler_jobs"
@@ -68,9 +69,19 @@ async def _sla_nudges(runtime: Runtime) -> object:
     return queued
 
 
+async def _prune_inbox(runtime: Runtime) -> object:
+    """Handled inbound events go after `[retention] inbox_days` (default 7)."""
+    before = runtime.clock.now() - timedelta(days=runtime.config.retention.inbox_days)
+    pruned = await runtime.db.run(lambda session: prune_inbox(session=session, before=before))
+    if pruned:
+        log.info("deleted %d handled inbound events older than %s", pruned, before.date())
+    return pruned
+
+
 JOBS: tuple[NamedJob, ...] = (
     NamedJob("weekly_digests", CHECK_EVERY, _weekly_digests),
     NamedJob("sla_nudges", CHECK_EVERY, _sla_nudges),
+    NamedJob("prune_inbox", timedelta(hours=1), _prune_inbox),
 )
 
 # Jobs in a persistent store are saved as an importable function and picklable arguments,

@@ -298,6 +298,13 @@ class MaturityConfig(_Strict):
     weights: MaturityWeights = MaturityWeights()
 
 
+class RetentionConfig(_Strict):
+    """How long what Crosstalk was sent is kept once it is handled: an inbound event's
+    payload (the customer's words, as the platform sent them) is deleted after this."""
+
+    inbox_days: int = Field(default=7, ge=1, le=3650)
+
+
 class CrosstalkConfig(_Strict):
     org: OrgConfig
     flagging: FlaggingConfig = FlaggingConfig()
@@ -310,6 +317,7 @@ class CrosstalkConfig(_Strict):
     api: ApiConfig = ApiConfig()
     objectives: list[ObjectiveConfig] = []
     maturity: MaturityConfig = MaturityConfig()
+    retention: RetentionConfig = RetentionConfig()
 
     @model_validator(mode="after")
     def _references(self) -> CrosstalkConfig:

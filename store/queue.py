@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
@@ -338,3 +338,19 @@ def revive(*, session: Session, model: Queue, ids: list[int] | None, now: dateti
         stmt = stmt.where(col(model.id).in_(ids))
     stmt = stmt.values(status="pending", next_attempt_at=now, lease_owner=None, lease_until=None)
     return int(session.execute(stmt).rowcount)  # type: ignore[attr-defined]
+
+
+def prune_inbox(*, session: Session, before: datetime, limit: int = 5_000) -> int:
+    """Delete inbound events handled before `before` (their payloads hold the customer's
+    words as the platform sent them); what is pending or dead stays. A platform's retries
+    come within minutes, so the de-duplication keys are not needed for days."""
+    old = (
+        select(col(InboxEvent.id))
+        .where(col(InboxEvent.status) == "done", col(InboxEvent.done_at) < before)
+        .limit(limit)
+    )
+    ids = list(session.execute(old).scalars().all())
+    if not ids:
+        return 0
+    session.execute(delete(InboxEvent).where(col(InboxEvent.id).in_(ids)))
+    return len(ids)

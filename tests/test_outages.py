@@ -117,3 +117,26 @@ async def test_a_row_that_stopped_is_listed_and_sent_again(
         assert len(cards(server, "C0BILLING")) == 1
         assert main(["queue", "list", "--dead", "--json"], clock=clock) == 0
         assert capsys.readouterr().out == ""
+
+
+async def test_handled_events_go_after_the_retention_and_the_rest_stays(db_url: str) -> None:
+    """[retention] inbox_days (default 7): a handled event's payload (the customer's words
+    as Slack sent them) is deleted by the hourly job; pending and dead rows stay."""
+    from bot.scheduler import Scheduler
+
+    async with Server(db_url, run_worker=False) as server:
+        ts = server.slack.add_message(CUSTOMERS, REFUND, user="U0SAM")
+        assert (await server.send(reaction(server, ts))).status == 200
+        await server.settle()
+        server.slack.fail_next("conversations.history", status=500, times=10_000)
+        later = server.slack.add_message(CUSTOMERS, "The export is broken", user="U0SAM")
+        assert (await server.send(reaction(server, later))).status == 200
+        await server.settle()
+        scheduler = Scheduler(server.runtime)
+        server.runtime.clock.advance(timedelta(days=6))  # type: ignore[attr-defined]
+        assert await scheduler.run("prune_inbox") == 0
+        server.runtime.clock.advance(timedelta(days=2))  # type: ignore[attr-defined]
+        assert await scheduler.run("prune_inbox") == 1
+        (kept,) = server.query(select(InboxEvent))
+        assert kept.status == "pending"
+        assert len(server.query(select(Flag))) == 1  # what the event made stays

@@ -98,6 +98,12 @@ class ChatGateway(Protocol):
 
     async def is_shared_channel(self, channel: ChannelRef) -> bool: ...
 
+    async def is_private_channel(self, channel: ChannelRef) -> bool:
+        """Whether only invited people see the channel (a private channel, a DM), as the
+        platform says: ids no longer tell (Slack private channels made since 2021 have C
+        ids)."""
+        ...
+
     async def display_name(self, user: UserRef) -> str: ...
 
     async def group_members(self, group_id: str) -> list[str]:

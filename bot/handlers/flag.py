@@ -45,6 +45,7 @@ class Facts:
     author: UserRef | None
     permalink: str | None
     shared: bool
+    private: bool
 
 
 def routing_for(text: str, channel_id: str, org: OrgContext) -> Routing:
@@ -81,7 +82,8 @@ async def facts_of(event: FlagRequest, gateways: Gateways) -> Facts | None:
         text, author = fetched.text, fetched.author
     permalink = await gateway.permalink(event.message)
     shared = await gateway.is_shared_channel(event.message.channel)
-    return Facts(text=text, author=author, permalink=permalink, shared=shared)
+    private = await gateway.is_private_channel(event.message.channel)
+    return Facts(text=text, author=author, permalink=permalink, shared=shared, private=private)
 
 
 def create(
@@ -123,7 +125,7 @@ def create(
             flagger_team_id=flagger_teams[0] if flagger_teams else None,
             flagged_at=event.at,
             via=event.via,
-            is_public=not m.channel.id.startswith(("G", "D")),
+            is_public=not facts.private,
             origin_shared=facts.shared,
         ),
         topics=routing.topics,

@@ -94,6 +94,7 @@ class FakeGateway:
     names: dict[str, str] = field(default_factory=dict)
     groups: dict[str, list[str]] = field(default_factory=dict)
     shared_channels: set[str] = field(default_factory=set)
+    private_channels: set[str] = field(default_factory=set)
     #: Every message posted or sent by DM, in order (updates change them in place).
     sent: list[Sent] = field(default_factory=list)
     #: Every update, in order: the message and the content it was given.
@@ -196,6 +197,9 @@ class FakeGateway:
 
     async def is_shared_channel(self, channel: ChannelRef) -> bool:
         return channel.id in self.shared_channels
+
+    async def is_private_channel(self, channel: ChannelRef) -> bool:
+        return channel.id in self.private_channels
 
     async def display_name(self, user: UserRef) -> str:
         return self.names.get(user.id, user.id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot.adapters.slack.render import escape
+from bot.adapters.slack.render import SECTION_LIMIT, clip_mrkdwn, escape
 from config.schema import CrosstalkConfig
 
 FLAG_FORM = "ct_flag_form"
@@ -38,6 +38,12 @@ def _input(
     }
 
 
+def _quoted(mrkdwn: str) -> str:
+    """The message as Slack shows it (its own mrkdwn), as a quote within one section."""
+    lines = mrkdwn.splitlines() or [""]
+    return clip_mrkdwn("\n".join("> " + line for line in lines), SECTION_LIMIT)
+
+
 def flag_modal(
     config: CrosstalkConfig, prefill: list[str], metadata: dict[str, Any], excerpt: str
 ) -> dict[str, Any]:
@@ -61,7 +67,9 @@ def flag_modal(
         "blocks": [
             {
                 "type": "section",
-                "text": {"type": "mrkdwn", "text": "> " + excerpt[:2800].replace("\n", "\n> ")},
+                # Quoted first, then cut: a message of many short lines gains "> " on every
+                # line, and a section over 3,000 characters makes views.open fail.
+                "text": {"type": "mrkdwn", "text": _quoted(excerpt)},
             },
             _input("teams", "Teams", teams, optional=False),
             _input(

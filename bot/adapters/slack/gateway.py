@@ -11,6 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack.render import message_args
 from bot.adapters.slack.translate import plain_text
+from bot.core.cache import Bounded
 from bot.core.cards import Content
 from bot.core.clock import from_epoch
 from bot.core.gateway import FetchedMessage, GatewayError, Posted
@@ -67,8 +68,8 @@ class SlackGateway:
             headers=client.headers,
             retry_handlers=[],
         )
-        self._names: dict[str, str] = {}
-        self._shared: dict[str, bool] = {}
+        self._names: Bounded[str, str] = Bounded()
+        self._channels: Bounded[str, tuple[bool, bool]] = Bounded()
 
     async def _call(
         self, method: str, *, client: AsyncWebClient | None = None, **kwargs: Any
@@ -220,27 +221,39 @@ class SlackGateway:
         link = data.get("permalink")
         return str(link) if link else None
 
-    async def is_shared_channel(self, channel: ChannelRef) -> bool:
-        if channel.id not in self._shared:
+    async def _channel_facts(self, channel: ChannelRef) -> tuple[bool, bool]:
+        """(shared with another organisation, private) from one conversations.info."""
+        known = self._channels.get(channel.id)
+        if known is None:
             data = await self._call("conversations.info", channel=channel.id)
             info = data.get("channel", {})
-            self._shared[channel.id] = bool(info.get("is_ext_shared") or info.get("is_shared"))
-        return self._shared[channel.id]
+            shared = bool(info.get("is_ext_shared") or info.get("is_shared"))
+            private = bool(info.get("is_private") or info.get("is_im") or info.get("is_mpim"))
+            known = self._channels.put(channel.id, (shared, private))
+        return known
+
+    async def is_shared_channel(self, channel: ChannelRef) -> bool:
+        return (await self._channel_facts(channel))[0]
+
+    async def is_private_channel(self, channel: ChannelRef) -> bool:
+        return (await self._channel_facts(channel))[1]
 
     async def display_name(self, user: UserRef) -> str:
-        if user.id not in self._names:
+        name = self._names.get(user.id)
+        if name is None:
             try:
                 data = await self._call("users.info", user=user.id)
-                u = data.get("user", {})
-                self._names[user.id] = (
-                    u.get("profile", {}).get("display_name")
-                    or u.get("real_name")
-                    or u.get("name")
-                    or user.id
-                )
             except GatewayError:
                 return user.id
-        return self._names[user.id]
+            u = data.get("user", {})
+            name = self._names.put(
+                user.id,
+                u.get("profile", {}).get("display_name")
+                or u.get("real_name")
+                or u.get("name")
+                or user.id,
+            )
+        return name
 
     async def group_members(self, group_id: str) -> list[str]:
         data = await self._call("usergroups.users.list", usergroup=group_id)

@@ -22,7 +22,7 @@ def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _clip_mrkdwn(text: str, limit: int) -> str:
+def clip_mrkdwn(text: str, limit: int) -> str:
     """Like _clip, without leaving half an escape (`&am`) or half a link at the cut."""
     return text if len(text) <= limit else _TORN.sub("", text[: limit - 1]) + "…"
 
@@ -54,11 +54,11 @@ def blocks(card: Card) -> list[dict[str, Any]]:
         result.append(
             {
                 "type": "section",
-                "text": {"type": "mrkdwn", "text": _clip_mrkdwn(quote(card.quote), SECTION_LIMIT)},
+                "text": {"type": "mrkdwn", "text": clip_mrkdwn(quote(card.quote), SECTION_LIMIT)},
             }
         )
     fields = [
-        {"type": "mrkdwn", "text": _clip_mrkdwn(f"*{escape(label)}*\n{mrkdwn(value)}", FIELD_LIMIT)}
+        {"type": "mrkdwn", "text": clip_mrkdwn(f"*{escape(label)}*\n{mrkdwn(value)}", FIELD_LIMIT)}
         for label, value in card.facts
     ]
     for i in range(0, len(fields), 10):  # Slack allows 10 fields per section
@@ -67,7 +67,7 @@ def blocks(card: Card) -> list[dict[str, Any]]:
         result.append(
             {
                 "type": "context",
-                "elements": [{"type": "mrkdwn", "text": _clip_mrkdwn(mrkdwn(note), SECTION_LIMIT)}],
+                "elements": [{"type": "mrkdwn", "text": clip_mrkdwn(mrkdwn(note), SECTION_LIMIT)}],
             }
         )
     room = MAX_BLOCKS - (1 if card.buttons else 0)
@@ -96,5 +96,5 @@ def message_args(content: Content) -> dict[str, Any]:
     """Keyword arguments for chat.postMessage / chat.update."""
     if isinstance(content, Card):
         # `text` is mrkdwn too (notifications, fallbacks): a customer's "<!channel>" stays text.
-        return {"text": _clip_mrkdwn(escape(content.summary), 3000), "blocks": blocks(content)}
+        return {"text": clip_mrkdwn(escape(content.summary), 3000), "blocks": blocks(content)}
     return {"text": _clip(mrkdwn(content), 39000)}

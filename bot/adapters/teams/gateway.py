@@ -17,6 +17,7 @@ from urllib.parse import quote, urlencode
 from bot.adapters.teams import render, translate
 from bot.adapters.teams.connector import GRAPH_SCOPE, Connector
 from bot.adapters.teams.references import Target, target, team_target
+from bot.core.cache import Bounded
 from bot.core.cards import Content
 from bot.core.clock import Clock
 from bot.core.gateway import FetchedMessage, GatewayError, Posted, Unsupported
@@ -61,8 +62,8 @@ class TeamsGateway:
         self.org_id = org_id
         self.clock = clock
         self.peers = peers  # the other platforms' gateways: names of their people
-        self._names: dict[str, str] = {}
-        self._chat_ids: dict[str, str] = {}  # Entra object id -> Teams user id (29:…)
+        self._names: Bounded[str, str] = Bounded()
+        self._chat_ids: Bounded[str, str] = Bounded()  # Entra object id -> Teams id (29:…)
 
     async def _lookup(self, channel_id: str) -> Target | None:
         return await self.db.run(lambda s: target(s, self.org_id, channel_id), read_only=True)
@@ -74,9 +75,9 @@ class TeamsGateway:
         """Names and ids seen on inbound activities: mentions without a lookup."""
         aad, name, teams_id = raw.get("aadObjectId"), raw.get("name"), raw.get("id")
         if aad and name:
-            self._names[str(aad)] = str(name)
+            self._names.put(str(aad), str(name))
         if aad and teams_id:
-            self._chat_ids[str(aad)] = str(teams_id)
+            self._chat_ids.put(str(aad), str(teams_id))
 
     async def _target(self, channel_id: str) -> Target:
         found = await self._lookup(channel_id)
@@ -162,7 +163,7 @@ class TeamsGateway:
         anywhere = await self._team_target()
         if anywhere is None:
             raise GatewayError("teams: no conversation reference yet", retryable=True)
-        member = {"id": self._chat_ids.get(user.id, user.id), "aadObjectId": user.id}
+        member = {"id": self._chat_ids.get(user.id) or user.id, "aadObjectId": user.id}
         params = {
             "isGroup": False,
             "bot": anywhere.bot,
@@ -288,9 +289,16 @@ class TeamsGateway:
         where = await self._lookup(channel.id)
         return bool(where and where.exact and where.extras.get("membershipType") == "shared")
 
+    async def is_private_channel(self, channel: ChannelRef) -> bool:
+        where = await self._lookup(channel.id)
+        if where is None or not where.exact:
+            return False  # a chat the bot was never told of is a channel of the team
+        return where.extras.get("membershipType") == "private" or not where.team_id
+
     async def display_name(self, user: UserRef) -> str:
-        if user.id in self._names:
-            return self._names[user.id]
+        known = self._names.get(user.id)
+        if known is not None:
+            return known
         team = await self._team_target()
         if team is None or not team.team_id:
             return user.id
@@ -304,7 +312,7 @@ class TeamsGateway:
             log.info("teams: no name for %s: %s", user.id, exc)
             return user.id
         self.remember_person({**member, "aadObjectId": member.get("aadObjectId") or user.id})
-        return self._names.get(user.id, user.id)
+        return self._names.get(user.id) or user.id
 
     async def group_members(self, group_id: str) -> list[str]:
         raise Unsupported("user groups in Teams (list members by Entra object id in the config)")

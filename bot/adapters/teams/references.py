@@ -4,6 +4,7 @@ what a proactive post needs: service URL, tenant, team, the bot's account."""
 from __future__ import annotations
 
 import json
+from collections.abc import Container
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -90,7 +91,7 @@ def created_channel(activity: translate.Activity) -> str | None:
     return str(channel) if channel else None
 
 
-def unseen(activity: translate.Activity, cache: set[str]) -> list[dict[str, Any]]:
+def unseen(activity: translate.Activity, cache: Container[str]) -> list[dict[str, Any]]:
     """The references an activity carries (its channel's, and one it announces) that
     `cache` has not seen unchanged since they were last saved."""
     channels: list[str | None] = [None]

@@ -16,6 +16,7 @@ from urllib.parse import quote
 from bot.adapters.teams import forms, references, translate
 from bot.adapters.teams.gateway import TeamsGateway
 from bot.adapters.teams.roi import answer_roi
+from bot.core.cache import Bounded
 from bot.core.cards import Content
 from bot.core.events import BAD_INPUT, Command, FlagRequest
 from bot.core.gateway import GatewayError
@@ -37,7 +38,7 @@ class Turns:
         self.runtime = runtime
         self.gateway = gateway
         self.org = runtime.org
-        self._refs_seen: set[str] = set()
+        self._refs_seen: Bounded[str, bool] = Bounded()  # references saved unchanged
         self._answered: OrderedDict[str, None] = OrderedDict()
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -69,7 +70,8 @@ class Turns:
         await self.runtime.db.run(
             lambda s: references.remember(s, self.org.org_id, activity, refs, now)
         )
-        self._refs_seen.update(json.dumps(ref, sort_keys=True) for ref in refs)
+        for ref in refs:
+            self._refs_seen.put(json.dumps(ref, sort_keys=True), True)
 
     async def handle(self, activity: translate.Activity) -> Answer:
         """One activity; one of the wrong shape (a string where Teams sends an object, an
