@@ -16,8 +16,11 @@ BOT_SCOPES = [
     "files:write",
     "groups:history",
     "groups:read",
-    "im:history",
+    "im:history",  # the flagger's DM: an earlier notice found by its marker; flags in DMs
+    "im:read",  # conversations.info of a DM (is it private?)
     "im:write",
+    "mpim:history",  # flags in group DMs
+    "mpim:read",
     "reactions:read",
     "usergroups:read",
     "users:read",

@@ -44,3 +44,19 @@ def test_bad_url_gets_a_clear_message(url: str, capsys: pytest.CaptureFixture[st
     err = capsys.readouterr().err
     assert "--url must be the server's public https address" in err
     assert "Traceback" not in err
+
+
+def test_the_readme_asks_for_exactly_the_scopes_the_manifest_does(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """What the code calls (DMs and group DMs: im:read, mpim:read, mpim:history; channel
+    facts: channels:read, groups:read) is what the manifest and the README ask for."""
+    import re
+    from pathlib import Path
+
+    assert main(["slack-manifest", "--url", "https://bot.acme.com"]) == 0
+    scopes = set(json.loads(capsys.readouterr().out)["oauth_config"]["scopes"]["bot"])
+    assert {"im:read", "mpim:read", "mpim:history", "channels:read", "groups:read"} <= scopes
+    readme = (Path(__file__).parents[3] / "README.md").read_text(encoding="utf-8")
+    listed = readme.split("Bot scopes", 1)[1].split("Events:", 1)[0]
+    assert set(re.findall(r"`([a-z_]+(?::[a-z_]+)?)`", listed)) == scopes
