@@ -24,7 +24,7 @@ class IncomingMessage:
     author: UserRef
     text: str
     at: datetime
-    change: Literal["new", "edited", "deleted"] = "new"
+    change: Literal["new", "edited", "deleted", "restored"] = "new"
 
 
 @dataclass(frozen=True)

@@ -166,13 +166,16 @@ def _follow_change(
         channel_id=event.message.channel.id,
         message_id=event.message.id,
     )
-    if interp is None or interp.deleted_at is not None:
-        return None
+    if interp is None or (interp.deleted_at is not None) != (event.change == "restored"):
+        return None  # unknown, a change to a deleted reply, or a restore of a live one
     if event.change == "edited":
         if interp.text == event.text:
             return interp.id
         interp.text = event.text
         interp.edited_at = event.at
+    elif event.change == "restored":
+        interp.deleted_at = None
+        interp.text = event.text or interp.text
     else:
         interp.deleted_at = event.at
     interpretations.save(session=session, interpretation=interp)

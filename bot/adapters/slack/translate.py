@@ -217,7 +217,7 @@ def message_event(body: dict[str, Any]) -> IncomingMessage | None:
         author=_user(raw),
         text=plain_text(str(raw.get("text") or "")),
         at=at,
-        change=cast(Literal["new", "edited", "deleted"], change),
+        change=cast(Literal["new", "edited", "deleted", "restored"], change),
     )
 
 

@@ -141,11 +141,24 @@ def message_activity(
             ],
         }
     mentions = _Mentions(names)
-    activity: dict[str, Any] = {
-        "type": "message",
-        "textFormat": "markdown",
-        "text": _clip(mentions.text(content), TEXT_LIMIT),
-    }
+    text = _clip(mentions.text(content), TEXT_LIMIT)
+    if marker is not None:
+        # A text post carries no marker Graph can read back, so one that may be posted
+        # again after a lost answer (a notice, a mirrored interpretation) goes as a card of
+        # one text block whose id is the marker: found, never doubled.
+        card: dict[str, Any] = {
+            "type": "AdaptiveCard",
+            "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+            "version": CARD_VERSION,
+            "body": [{"type": "TextBlock", "id": marker, "text": text, "wrap": True}],
+            "msteams": {"width": "Full", "entities": mentions.entities},
+        }
+        return {
+            "type": "message",
+            "summary": _clip(text, 250),
+            "attachments": [{"contentType": CARD_TYPE, "content": card}],
+        }
+    activity: dict[str, Any] = {"type": "message", "textFormat": "markdown", "text": text}
     if mentions.entities:
         activity["entities"] = mentions.entities
     return activity

@@ -177,6 +177,10 @@ def message_event(activity: Activity) -> IncomingMessage | None:
     change = {"message": "new", "messageUpdate": "edited", "messageDelete": "deleted"}.get(
         str(kind)
     )
+    if change == "edited" and (activity.get("channelData") or {}).get("eventType") == (
+        "undeleteMessage"
+    ):
+        change = "restored"  # Teams lets its author bring a deleted reply back
     where = place(activity)
     if change is None or where.channel_id is None or not activity.get("id"):
         return None
@@ -189,7 +193,7 @@ def message_event(activity: Activity) -> IncomingMessage | None:
         author=sender(activity),
         text=html_to_text(str(activity.get("text") or "")),
         at=timestamp(activity),
-        change=cast(Literal["new", "edited", "deleted"], change),
+        change=cast(Literal["new", "edited", "deleted", "restored"], change),
     )
 
 

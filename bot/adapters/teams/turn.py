@@ -153,6 +153,10 @@ class Turns:
             return self._flag_form(activity)
         if name == "composeExtension/submitAction":
             event = translate.flag_submission(activity)
+            if event is None:
+                # Just after a just-in-time install Teams submits without the message:
+                # answer with the form again, and the next submit carries it.
+                return self._flag_form(activity, again=True)
             await self._submit(activity, event)
             return {}
         if name == "adaptiveCard/action":
@@ -163,8 +167,11 @@ class Turns:
             return await self._dialog_submitted(activity)
         return {}
 
-    def _flag_form(self, activity: translate.Activity) -> Answer:
+    def _flag_form(self, activity: translate.Activity, *, again: bool = False) -> Answer:
         target = translate.payload_message(activity)
+        if target is None and again:
+            teams = list(self.org.config.routing.default_teams)
+            return forms.flag_task(self.org.config, teams, "")
         if target is None:
             return forms.message("Crosstalk flags messages in team channels.")
         message, text, _ = target

@@ -81,7 +81,14 @@ class Message:
 
     @property
     def text(self) -> str:
-        return str(self.current.get("text") or "")
+        """What a person reads: the message's text, or a card's text blocks."""
+        text = str(self.current.get("text") or "")
+        card = self.card
+        if text or card is None:
+            return text
+        return "\n".join(
+            str(b.get("text") or "") for b in card.get("body") or [] if b.get("type") == "TextBlock"
+        )
 
 
 @dataclass

@@ -156,3 +156,30 @@ async def test_a_slack_person_in_a_teams_message_is_named_not_mentioned(db_url: 
             [posted] = connector.threads(ta.PRODUCT)
             assert posted.text == "Flagged by Ann Lee for <at>Pam Reyes</at>"
             assert [e["mentioned"]["id"] for e in posted.current["entities"]] == [ta.PAM]
+
+
+async def test_a_mirror_whose_answer_was_lost_is_found_not_doubled(db_url: str) -> None:
+    """Text posts carry no marker Graph could read: one that may be posted again (a mirrored
+    interpretation, a notice) goes as a one-block card whose id is the marker."""
+    async with BotConnector() as connector:
+        seed(connector)
+        server, clock = offline(db_url, connector)
+        async with server:
+            await flag_for_product(server, connector)
+            [card] = connector.threads(ta.PRODUCT)
+            [origin] = {m.thread for m in connector.messages.values() if m.channel == ta.CUSTOMERS}
+            before = len(connector.replies(ta.CUSTOMERS, origin))
+            connector.fail_next("send", 502, after_effect=True)
+            reply = ta.channel_message(
+                connector.service_url, ta.PRODUCT, "On the roadmap", user=ta.PAM, root=card.id
+            )
+            assert (await server.send_activity(reply))[0] == 200
+            await server.settle()
+            [row] = server.query(select(OutboxMessage).where(OutboxMessage.kind == "mirror"))
+            assert (row.status, row.ambiguous) == ("pending", True)
+            clock.set(row.next_attempt_at)
+            await server.settle()
+            mirrors = connector.replies(ta.CUSTOMERS, origin)[before:]
+            assert len(mirrors) == 1 and "On the roadmap" in mirrors[0].text
+            [row] = server.query(select(OutboxMessage).where(OutboxMessage.kind == "mirror"))
+            assert row.status == "done"
