@@ -272,6 +272,31 @@ async def test_the_maturity_trend_goes_into_the_digest_thread(db_url: str) -> No
             assert image.getpixel(chart.point_xy(index, 8, score)) == chart.LINE
 
 
+async def test_a_chart_whose_upload_answer_was_lost_is_not_uploaded_twice(db_url: str) -> None:
+    clock = FakeClock(FRIDAY)
+    async with Server(db_url, clock=clock, run_worker=False) as server:
+        run = server.runtime
+        for week in range(44, 48):
+            start, _ = iso_week_bounds(f"2026-W{week}", ZoneInfo("Europe/London"))
+            for n in range(7):
+                seed_broadcast(
+                    run.engine, run.org.ids, "billing", start + timedelta(days=1, hours=n)
+                )
+        server.slack.fail_next("files.completeUploadExternal", status=500, after_effect=True)
+        clock.set(at(9))
+        digest.run_due(engine=run.engine, org=run.org, clock=clock)
+        await server.settle()
+        key = f"digest:{run.org.org_id}:billing:2026-W47:chart"
+        (row,) = server.query(select(OutboxMessage).where(OutboxMessage.dedupe_key == key))
+        assert row.status == "pending"  # Slack shared the file but answered 500
+        clock.set(row.next_attempt_at)
+        await server.settle()
+        charts = [f for f in server.slack.files.values() if f.channels == ["C0BILLING"]]
+        assert len(charts) == 1
+        (row,) = server.query(select(OutboxMessage).where(OutboxMessage.dedupe_key == key))
+        assert row.status == "done"
+
+
 def test_weeks_without_a_score_are_gaps_in_the_line() -> None:
     def pixel_between(points: list[tuple[str, int | None]]) -> object:
         image = Image.open(BytesIO(chart.trend_png(points, title="t")))

@@ -90,7 +90,11 @@ class ChatGateway(Protocol):
         title: str,
         comment: str,
         thread_id: str | None = None,
-    ) -> None: ...
+        marker: str | None = None,
+    ) -> None:
+        """Upload a file (a chart) once: with a `marker`, an upload an earlier attempt already
+        made (its answer lost) is found and not made again."""
+        ...
 
     async def fetch_message(self, message: MessageRef) -> FetchedMessage | None: ...
 

@@ -61,9 +61,8 @@ async def deliver_digest(
 async def deliver_chart(
     row: OutboxMessage, db: Database, org: OrgContext, gws: Gateways, clock: Clock
 ) -> str:
-    """Upload the maturity trend into the digest's thread. An upload carries no marker to
-    look for, so one whose response was lost may be repeated: a second chart in a thread is
-    the lesser harm than none."""
+    """Upload the maturity trend into the digest's thread, once: an earlier attempt's upload
+    (its answer lost) is looked for first, by file name in Slack and by marker in Teams."""
     target: dict[str, Any] = json.loads(row.target)
     points = [
         (str(label), None if score is None else int(score)) for label, score in target["points"]
@@ -78,6 +77,7 @@ async def deliver_chart(
         title=f"Maturity trend to {week}",
         comment="Org maturity score, week by week (gaps: not enough data that week).",
         thread_id=str(target["thread"]),
+        marker=f"ct-{row.id}",  # an upload whose answer was lost is found, not repeated
     )
     return f"{channel.id}|{target['thread']}"
 

@@ -179,7 +179,10 @@ class FakeGateway:
         title: str,
         comment: str,
         thread_id: str | None = None,
+        marker: str | None = None,
     ) -> None:
+        if marker is not None and any(u.filename == filename for u in self.uploads):
+            return
         done = Upload(channel, filename, data, title, comment, thread_id)
         self._effect("upload", lambda: self.uploads.append(done))
 

@@ -155,7 +155,14 @@ class SlackGateway:
         title: str,
         comment: str,
         thread_id: str | None = None,
+        marker: str | None = None,
     ) -> None:
+        if (
+            marker is not None
+            and thread_id
+            and await self._thread_has(channel, thread_id, filename)
+        ):
+            return  # an earlier attempt's upload went through: its answer was lost
         try:
             await self.client.files_upload_v2(
                 channel=channel.id,
@@ -167,6 +174,16 @@ class SlackGateway:
             )
         except (TimeoutError, SlackApiError, aiohttp.ClientError) as exc:
             raise _error(exc) from exc
+
+    async def _thread_has(self, channel: ChannelRef, thread_id: str, filename: str) -> bool:
+        """Whether a file of that name is in the thread already (files carry no metadata:
+        the name, unique per digest and week, is the marker)."""
+        data = await self._call("conversations.replies", channel=channel.id, ts=thread_id)
+        return any(
+            f.get("name") == filename
+            for m in data.get("messages", [])
+            for f in m.get("files") or []
+        )
 
     async def fetch_message(self, message: MessageRef) -> FetchedMessage | None:
         args: dict[str, Any] = {

@@ -229,6 +229,7 @@ class TeamsGateway:
         title: str,
         comment: str,
         thread_id: str | None = None,
+        marker: str | None = None,
     ) -> None:
         if len(data) > MAX_IMAGE:
             raise Unsupported(
@@ -239,9 +240,12 @@ class TeamsGateway:
         if mime != "image/png":
             raise Unsupported(f"files in Teams channels ({filename} is not an image)")
         uri = f"data:{mime};base64," + base64.b64encode(data).decode()
-        await self._send(
-            await self._target(channel.id), render.image_activity(uri, title, comment), thread_id
-        )
+        if marker is not None:
+            since = self.clock.now() - timedelta(days=1)
+            if await self.find_posted(channel, marker, since=since, thread_id=thread_id):
+                return  # an earlier attempt's image went through: its answer was lost
+        activity = render.image_activity(uri, title, comment, marker)
+        await self._send(await self._target(channel.id), activity, thread_id)
 
     async def fetch_message(self, message: MessageRef) -> FetchedMessage | None:
         """The text of a message, through Graph (the Bot Connector cannot read messages)."""

@@ -164,14 +164,20 @@ def message_activity(
     return activity
 
 
-def image_activity(data_uri: str, title: str, comment: str) -> dict[str, Any]:
-    """A chart as an Adaptive Card image: bots cannot upload files to a channel."""
+def image_activity(
+    data_uri: str, title: str, comment: str, marker: str | None = None
+) -> dict[str, Any]:
+    """A chart as an Adaptive Card image: bots cannot upload files to a channel. The first
+    block's id is the marker an earlier attempt is found by."""
+    first: dict[str, Any] = {"type": "TextBlock", "text": _clip(comment, 2000), "wrap": True}
+    if marker is not None:
+        first["id"] = marker
     card = {
         "type": "AdaptiveCard",
         "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
         "version": CARD_VERSION,
         "body": [
-            {"type": "TextBlock", "text": _clip(comment, 2000), "wrap": True},
+            first,
             {"type": "Image", "url": data_uri, "altText": _clip(title, 200), "size": "Stretch"},
         ],
     }
