@@ -6,7 +6,7 @@ import argparse
 import gc
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from bot import queue_cli
 from bot.core.clock import Clock, clock_from
@@ -134,6 +134,80 @@ def _roi(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
     return 0
 
 
+def _demo(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
+    import asyncio
+
+    from bot.demo.run import run_demo
+
+    logging.getLogger().setLevel(logging.WARNING)  # the report is the output
+    return asyncio.run(run_demo(today=clock.now()))
+
+
+def _slack_manifest(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
+    from bot.adapters.slack.manifest import manifest_json
+
+    try:
+        print(manifest_json(args.url, socket_mode=args.socket_mode))
+    except ValueError as exc:
+        print(f"crosstalk slack-manifest: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _teams_package(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
+    from bot.adapters.teams.package import write_package
+
+    try:
+        write_package(args.out, app_id=args.app_id, url=args.url)
+    except ValueError as exc:
+        print(f"crosstalk teams-package: {exc}", file=sys.stderr)
+        return 2
+    print(f"crosstalk: wrote {args.out}")
+    return 0
+
+
+def _queues(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
+    from store.db import Database, make_engine
+
+    db = Database(make_engine(settings.database_url), threads=1)
+    try:
+        if args.command == "erase":
+            return queue_cli.erase_command(args, db=db, out=sys.stdout)
+        return queue_cli.queue_command(args, db=db, clock=clock, out=sys.stdout, err=sys.stderr)
+    finally:
+        db.close()
+
+
+def _db(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
+    from store.db import make_engine, upgrade
+
+    upgrade(make_engine(settings.database_url))
+    print("crosstalk: database is up to date")
+    return 0
+
+
+def _config(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
+    path = args.path or settings.config_path
+    config = load_config(path)
+    counts = f"{len(config.teams)} teams, {len(config.routes)} routes"
+    print(f"{path}: OK ({config.org.name}: {counts})")
+    return 0
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace, Settings, Clock], int]] = {
+    "serve": _serve,
+    "demo": _demo,
+    "slack-manifest": _slack_manifest,
+    "teams-package": _teams_package,
+    "roi": _roi,
+    "digest": _digest,
+    "queue": _queues,
+    "erase": _queues,
+    "db": _db,
+    "config": _config,
+}
+
+
 def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> int:
     """`clock`: the time every command works on (tests pass a fake one); by default the
     system's, or the one `CROSSTALK_CLOCK_START` sets."""
@@ -144,66 +218,10 @@ def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> in
     settings = _settings()
     clock = clock or clock_from(settings.clock_start)
     try:
-        if args.command == "serve":
-            return _serve(args, settings, clock)
-        if args.command == "demo":
-            import asyncio
-
-            from bot.demo.run import run_demo
-
-            logging.getLogger().setLevel(logging.WARNING)  # the report is the output
-            return asyncio.run(run_demo())
-        if args.command == "slack-manifest":
-            from bot.adapters.slack.manifest import manifest_json
-
-            try:
-                print(manifest_json(args.url, socket_mode=args.socket_mode))
-            except ValueError as exc:
-                print(f"crosstalk slack-manifest: {exc}", file=sys.stderr)
-                return 2
-            return 0
-        if args.command == "teams-package":
-            from bot.adapters.teams.package import write_package
-
-            try:
-                write_package(args.out, app_id=args.app_id, url=args.url)
-            except ValueError as exc:
-                print(f"crosstalk teams-package: {exc}", file=sys.stderr)
-                return 2
-            print(f"crosstalk: wrote {args.out}")
-            return 0
-        if args.command == "roi":
-            return _roi(args, settings, clock)
-        if args.command == "digest":
-            return _digest(args, settings, clock)
-        if args.command in ("queue", "erase"):
-            from store.db import Database, make_engine
-
-            db = Database(make_engine(settings.database_url), threads=1)
-            try:
-                if args.command == "erase":
-                    return queue_cli.erase_command(args, db=db, out=sys.stdout)
-                return queue_cli.queue_command(
-                    args, db=db, clock=clock, out=sys.stdout, err=sys.stderr
-                )
-            finally:
-                db.close()
-        if args.command == "db":
-            from store.db import make_engine, upgrade
-
-            upgrade(make_engine(settings.database_url))
-            print("crosstalk: database is up to date")
-            return 0
-        if args.command == "config":
-            path = args.path or settings.config_path
-            config = load_config(path)
-            counts = f"{len(config.teams)} teams, {len(config.routes)} routes"
-            print(f"{path}: OK ({config.org.name}: {counts})")
-            return 0
+        return COMMANDS[args.command](args, settings, clock)
     except ConfigError as exc:
         print(exc.report(), file=sys.stderr)
         return 2
-    return 1
 
 
 if __name__ == "__main__":

@@ -149,6 +149,13 @@ def _register(app: AsyncApp, runtime: Runtime) -> None:
     async def on_other_event() -> None:
         """Events we subscribe to but do not act on are acknowledged, not retried."""
 
+    _register_forms(app, runtime)
+    _register_buttons(app, runtime)
+
+
+def _register_forms(app: AsyncApp, runtime: Runtime) -> None:
+    org = runtime.org
+
     @app.shortcut("flag_for_stakeholders")
     async def on_shortcut(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
@@ -185,8 +192,6 @@ def _register(app: AsyncApp, runtime: Runtime) -> None:
             return
         await ack()
         await runtime.submit(f"slack:view:{body['view']['id']}", event)
-
-    _register_buttons(app, runtime)
 
 
 def _register_buttons(app: AsyncApp, runtime: Runtime) -> None:
