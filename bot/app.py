@@ -60,10 +60,15 @@ def create_app(
             f"a loopback address, and the server would listen on {host or 'an unknown address'}:"
             " set MICROSOFT_APP_ID and MICROSOFT_APP_PASSWORD, or serve with --host 127.0.0.1"
         )
+    if runtime.settings.clock_start is not None and not is_loopback(host):
+        raise StartupRefused(
+            "CROSSTALK_CLOCK_START moves the clock requests are checked against (tests and "
+            "demos only): unset it, or serve on a loopback address"
+        )
     app = web.Application(client_max_size=1_000_000)
     app[RUNTIME] = runtime
     app.router.add_get("/healthz", healthz)
-    app.router.add_get("/metrics", metrics_handler(runtime.engine, runtime.org.org_id))
+    app.router.add_get("/metrics", metrics_handler(runtime.db, runtime.org.org_id))
     mount_api(app, runtime)
     if runtime.settings.slack_enabled:
         from bot.adapters.slack.app import mount as mount_slack

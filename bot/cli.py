@@ -14,6 +14,7 @@ from config.load import ConfigError, load_config
 from config.settings import Settings
 
 DEFAULT_PORT = 3978
+QUIET_LOGGERS = ("aiohttp.access", "alembic.runtime", "apscheduler")
 
 
 def _settings() -> Settings:
@@ -172,7 +173,8 @@ def _queues(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
     db = Database(make_engine(settings.database_url), threads=1)
     try:
         if args.command == "erase":
-            return queue_cli.erase_command(args, db=db, out=sys.stdout)
+            org = load_config(settings.config_path).org.name
+            return queue_cli.erase_command(args, db=db, org=org, out=sys.stdout)
         return queue_cli.queue_command(args, db=db, clock=clock, out=sys.stdout, err=sys.stderr)
     finally:
         db.close()
@@ -215,6 +217,8 @@ def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> in
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    for noisy in QUIET_LOGGERS:  # a line per request or per migration step, at INFO
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     settings = _settings()
     clock = clock or clock_from(settings.clock_start)
     try:

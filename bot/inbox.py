@@ -17,6 +17,8 @@ from collections import OrderedDict
 from collections.abc import Callable
 from datetime import timedelta
 
+from sqlmodel import Session
+
 from bot.core.clock import Clock
 from bot.core.events import Event, IncomingMessage, event_kind, to_json
 from store import broadcasts
@@ -68,17 +70,34 @@ class Intake:
             batch, self._waiting = self._waiting, []
             rows = [row for row, _ in batch]
             try:
-                ids = await self.db.run(lambda s, rows=rows: add_inbox_many(s, rows))  # type: ignore[misc]
-            except Exception as exc:  # each request answers for itself (a 500: Slack resends)
-                for _, done in batch:
-                    if not done.done():
-                        done.set_exception(exc)
+                ids = await self._insert(rows)
+            except Exception:  # one bad row must not fail the others: each on its own
+                await self._one_by_one(batch)
                 continue
             for (_, done), new_id in zip(batch, ids, strict=True):
                 if not done.done():
                     done.set_result(new_id)
             if any(i is not None for i in ids):
                 self.stored()
+
+    async def _insert(self, rows: list[InboxRow]) -> list[int | None]:
+        return await self.db.run(lambda s: add_inbox_many(s, rows))
+
+    async def _one_by_one(self, batch: list[tuple[InboxRow, asyncio.Future[int | None]]]) -> None:
+        """Each request answers for itself: stored, or its error (a 500: Slack resends)."""
+        stored = False
+        for row, done in batch:
+            try:
+                (new_id,) = await self._insert([row])
+            except Exception as exc:
+                if not done.done():
+                    done.set_exception(exc)
+                continue
+            stored = stored or new_id is not None
+            if not done.done():
+                done.set_result(new_id)
+        if stored:
+            self.stored()
 
 
 class ThreadIndex:
@@ -114,16 +133,23 @@ class ThreadIndex:
         ):
             self._known.move_to_end(key)
             return ours
-        found = await self.db.run(
-            lambda s: broadcasts.is_card_thread(
-                session=s,
+
+        def look(session: Session) -> tuple[bool, bool]:
+            ours = broadcasts.is_card_thread(
+                session=session,
                 org_id=self.org_id,
                 platform=platform,
                 channel_id=channel_id,
                 message_id=thread_id,
-            ),
-            read_only=True,
-        )
+            )
+            posting = not ours and broadcasts.awaits_card(
+                session=session, org_id=self.org_id, platform=platform, channel_id=channel_id
+            )
+            return ours, posting
+
+        found, posting = await self.db.run(look, read_only=True)
+        if posting:
+            return True  # a card here is being posted, maybe this thread's: keep, remember nothing
         self._remember(key, found)
         return found
 

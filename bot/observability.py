@@ -1,5 +1,5 @@
-"""GET /metrics: Prometheus text, read from the database at scrape time so every replica
-reports the same queue depths and no counter lives in process memory."""
+"""GET /metrics: Prometheus text, read from the database at scrape time (off the event
+loop) so every replica reports the same queue depths and no counter lives in memory."""
 
 from __future__ import annotations
 
@@ -9,53 +9,40 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
-from sqlalchemy import func
-from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
 
-from store.models import Broadcast, Flag, InboxEvent, Interpretation, OutboxMessage
+from store.db import Database
+from store.metrics import Snapshot, snapshot
 
 
 class StoreCollector(Collector):
-    def __init__(self, engine: Engine, org_id: int) -> None:
-        self.engine = engine
-        self.org_id = org_id
+    def __init__(self) -> None:
+        self.latest = Snapshot()
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        with Session(self.engine) as session:
-            for name, model in (("inbox", InboxEvent), ("outbox", OutboxMessage)):
-                family = GaugeMetricFamily(
-                    f"crosstalk_{name}_rows", f"{name} rows by status", labels=["status"]
-                )
-                stmt = (
-                    select(col(model.status), func.count())
-                    .where(col(model.org_id) == self.org_id)
-                    .group_by(col(model.status))
-                )
-                for status, count in session.exec(stmt).all():
-                    family.add_metric([status], count)
-                yield family
-            counted: tuple[tuple[str, type[Flag | Broadcast | Interpretation]], ...] = (
-                ("flags", Flag),
-                ("broadcasts", Broadcast),
-                ("interpretations", Interpretation),
+        for name, by_status in self.latest.queues.items():
+            family = GaugeMetricFamily(
+                f"crosstalk_{name}_rows", f"{name} rows by status", labels=["status"]
             )
-            for label, table in counted:
-                total = session.exec(
-                    select(func.count()).select_from(table).where(col(table.org_id) == self.org_id)
-                ).one()
-                family = GaugeMetricFamily(f"crosstalk_{label}", f"{label} stored")
-                family.add_metric([], total)
-                yield family
+            for status, count in sorted(by_status.items()):
+                family.add_metric([status], count)
+            yield family
+        for label, total in self.latest.totals.items():
+            family = GaugeMetricFamily(f"crosstalk_{label}", f"{label} stored")
+            family.add_metric([], total)
+            yield family
 
 
 def metrics_handler(
-    engine: Engine, org_id: int
+    db: Database, org_id: int
 ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     registry = CollectorRegistry(auto_describe=True)
-    registry.register(StoreCollector(engine, org_id))
+    collector = StoreCollector()
+    registry.register(collector)
 
     async def handle(request: web.Request) -> web.StreamResponse:
+        collector.latest = await db.run(
+            lambda s: snapshot(session=s, org_id=org_id), read_only=True
+        )
         body = generate_latest(registry)
         return web.Response(body=body, headers={"Content-Type": "text/plain; version=0.0.4"})
 

@@ -14,6 +14,7 @@ from bot.core.clock import Clock
 from store.db import Database
 from store.erase import erase_customer
 from store.models import InboxEvent, OutboxMessage
+from store.orgs import org_id_of
 from store.queue import revive, rows
 
 QUEUES: dict[str, type[InboxEvent] | type[OutboxMessage]] = {
@@ -42,10 +43,18 @@ def add_erase_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
     who.add_argument("--customer", help="the customer's name as the flags name them")
 
 
-def erase_command(args: argparse.Namespace, *, db: Database, out: TextIO) -> int:
-    counts = db.transaction(
-        lambda s: erase_customer(session=s, crm_ref=args.crm_ref, customer=args.customer)
-    )
+def erase_command(args: argparse.Namespace, *, db: Database, org: str, out: TextIO) -> int:
+    """Erase within the org the config names (another org's customers are not touched)."""
+
+    def erase(session: Session) -> dict[str, int]:
+        org_id = org_id_of(session=session, name=org)
+        if org_id is None:
+            return {"flags": 0}
+        return erase_customer(
+            session=session, org_id=org_id, crm_ref=args.crm_ref, customer=args.customer
+        )
+
+    counts = db.transaction(erase)
     named = args.crm_ref or args.customer
     if not counts["flags"]:
         print(f"crosstalk: nothing is kept about {named!r}", file=out)

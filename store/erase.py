@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Delete, delete, func, or_, select
+from sqlalchemy import Delete, and_, delete, func, or_, select
 from sqlmodel import Session, col
 
 from store.models import (
@@ -22,8 +22,23 @@ from store.models import (
     RoutingFeedback,
 )
 
+# Which outbox kinds name which table's row as their subject.
+_SUBJECTS = {
+    "flag": ("notice", "notice_update"),
+    "broadcast": ("card_post", "card_update", "nudge", "escalation"),
+    "interpretation": ("mirror", "mirror_update"),
+}
 
-def _flags(session: Session, crm_ref: str | None, customer: str | None) -> Sequence[Flag]:
+
+def _like(text: str) -> str:
+    """`text` as a LIKE pattern that matches it literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _flags(
+    session: Session, org_id: int, crm_ref: str | None, customer: str | None
+) -> Sequence[Flag]:
     named = []
     if crm_ref is not None:
         named.append(col(Flag.crm_ref) == crm_ref)
@@ -31,14 +46,15 @@ def _flags(session: Session, crm_ref: str | None, customer: str | None) -> Seque
         named.append(col(Flag.id).in_(outcome_flags))
     if customer is not None:
         named.append(func.lower(col(Flag.customer)) == customer.lower())
-    return session.execute(select(Flag).where(or_(*named))).scalars().all()
+    stmt = select(Flag).where(col(Flag.org_id) == org_id, or_(*named))
+    return session.execute(stmt).scalars().all()
 
 
 def erase_customer(
-    *, session: Session, crm_ref: str | None = None, customer: str | None = None
+    *, session: Session, org_id: int, crm_ref: str | None = None, customer: str | None = None
 ) -> dict[str, int]:
     """Delete it all in the caller's transaction; how many rows of each kind went."""
-    found = _flags(session, crm_ref, customer)
+    found = _flags(session, org_id, crm_ref, customer)
     flag_ids = [f.id for f in found if f.id is not None]
     counts: dict[str, int] = {"flags": len(flag_ids)}
     if not flag_ids:
@@ -56,13 +72,23 @@ def erase_customer(
     outcome_ids = list(
         session.execute(select(col(Outcome.id)).where(col(Outcome.flag_id).in_(flag_ids))).scalars()
     )
-    subjects = [*flag_ids, *broadcast_ids, *interp_ids, *outcome_ids]
+    kind, subject = col(OutboxMessage.kind), col(OutboxMessage.subject_id)
+    target = col(OutboxMessage.target)
+    ours = or_(
+        and_(kind.in_(_SUBJECTS["flag"]), subject.in_(flag_ids)),
+        and_(kind.in_(_SUBJECTS["broadcast"]), subject.in_(broadcast_ids)),
+        and_(kind.in_(_SUBJECTS["interpretation"]), subject.in_(interp_ids)),
+        and_(kind == "crm_webhook", subject.in_(flag_ids), target.like('%"flag.%')),
+        and_(kind == "crm_webhook", subject.in_(outcome_ids), target.like('%"outcome.%')),
+    )
     counts["outbox"] = _gone(
-        session, delete(OutboxMessage).where(col(OutboxMessage.subject_id).in_(subjects))
+        session, delete(OutboxMessage).where(col(OutboxMessage.org_id) == org_id, ours)
     )
     messages = [f.message_id for f in found] + [f.thread_id for f in found if f.thread_id]
-    mentions = [col(InboxEvent.payload).contains(m) for m in messages]
-    counts["inbox"] = _gone(session, delete(InboxEvent).where(or_(*mentions)))
+    mentions = [col(InboxEvent.payload).like(_like(m), escape="\\") for m in messages]
+    counts["inbox"] = _gone(
+        session, delete(InboxEvent).where(col(InboxEvent.org_id) == org_id, or_(*mentions))
+    )
     for name, model in (
         ("interpretations", Interpretation),
         ("outcomes", Outcome),

@@ -103,3 +103,8 @@ def team_members(*, session: Session, team_id: int) -> set[tuple[str, str]]:
     """(platform, user id) of everyone in a team, from every source."""
     rows = session.exec(select(Member.platform, Member.user_id).where(Member.team_id == team_id))
     return set(rows.all())
+
+
+def org_id_of(*, session: Session, name: str) -> int | None:
+    org = session.exec(select(Org).where(Org.name == name)).first()
+    return org.id if org is not None else None

@@ -354,3 +354,37 @@ def prune_inbox(*, session: Session, before: datetime, limit: int = 5_000) -> in
         return 0
     session.execute(delete(InboxEvent).where(col(InboxEvent.id).in_(ids)))
     return len(ids)
+
+
+def renew_many(
+    session: Session, model: type[Row], ids: list[int], *, owner: str, until: datetime
+) -> int:
+    """Extend the leases this owner still holds on these rows (a heartbeat)."""
+    if not ids:
+        return 0
+    stmt = (
+        update(model)
+        .where(col(model.id).in_(ids), col(model.lease_owner) == owner)
+        .values(lease_until=until)
+    )
+    return int(session.execute(stmt).rowcount)  # type: ignore[attr-defined]
+
+
+def release_many(
+    session: Session, model: type[Row], ids: list[int], *, owner: str, at: datetime, error: str
+) -> int:
+    """Hand leased rows back untried, due at `at` (their attempt is not counted)."""
+    if not ids:
+        return 0
+    stmt = (
+        update(model)
+        .where(col(model.id).in_(ids), col(model.lease_owner) == owner)
+        .values(
+            lease_owner=None,
+            lease_until=None,
+            next_attempt_at=at,
+            attempts=col(model.attempts) - 1,
+            last_error=error[:MAX_ERROR],
+        )
+    )
+    return int(session.execute(stmt).rowcount)  # type: ignore[attr-defined]

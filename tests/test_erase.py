@@ -3,10 +3,13 @@ every table Crosstalk keeps, read back from the database; other customers' stays
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sqlalchemy import text
 
 from bot.cli import main
+from bot.demo.org import ORG_TOML
 from bot.demo.standins import slack_requests as sr
 from bot.demo.standins.harness import Server
 from tests.test_outcomes_api import post
@@ -52,7 +55,10 @@ async def test_erase_by_crm_ref_removes_the_customer_everywhere(
     tmp_path: object, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     url = f"sqlite:///{tmp_path}/erase.db"
+    config = Path(str(tmp_path)) / "crosstalk.toml"
+    config.write_text(ORG_TOML, encoding="utf-8")
     monkeypatch.setenv("CROSSTALK_DATABASE_URL", url)
+    monkeypatch.setenv("CROSSTALK_CONFIG", str(config))
     async with Server(url, run_worker=False) as server:
         gone = await flag(server, "Globex here: refund the invoice, you charged me twice")
         kept = await flag(server, "Initech: the export to CSV is broken")

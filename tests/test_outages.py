@@ -140,3 +140,19 @@ async def test_handled_events_go_after_the_retention_and_the_rest_stays(db_url: 
         (kept,) = server.query(select(InboxEvent))
         assert kept.status == "pending"
         assert len(server.query(select(Flag))) == 1  # what the event made stays
+
+
+async def test_a_flag_on_a_thread_reply_waits_out_an_outage(db_url: str) -> None:
+    """A reply is read with conversations.replies: its 5xx keeps the event, never drops it."""
+    async with Server(db_url, run_worker=False) as server:
+        root = server.slack.add_message(CUSTOMERS, "Hello", user="U0SAM")
+        reply = server.slack.add_message(CUSTOMERS, REFUND, user="U0SAM", thread_ts=root)
+        server.slack.fail_next("conversations.replies", status=503, times=10_000)
+        assert (await server.send(reaction(server, reply))).status == 200
+        await hours_pass(server, 1)
+        (event,) = server.query(select(InboxEvent))
+        assert event.status == "pending" and server.query(select(Flag)) == []
+        server.slack.clear_faults()
+        await hours_pass(server, 1)
+        (flag,) = server.query(select(Flag))
+        assert flag.message_id == reply

@@ -18,10 +18,6 @@ Span = str | UserRef | Link
 RichText = tuple[Span, ...]
 
 
-def plain(*spans: Span) -> RichText:
-    return tuple(spans)
-
-
 @dataclass(frozen=True)
 class Button:
     label: str

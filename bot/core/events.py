@@ -178,6 +178,8 @@ def _check_value(name: str, value: Any) -> None:
         limit = _MAX_TEXT if name in ("text", "note", "action", "customer") else _MAX_ID
         if len(value) > limit:
             raise Malformed(f"{name} is too long")
+        if "\x00" in value:  # no database stores it (PostgreSQL refuses the row)
+            raise Malformed(f"{name} holds a NUL character")
     elif isinstance(value, int):
         if not 0 <= value <= _MAX_INT:
             raise Malformed(f"{name} is out of range")

@@ -215,6 +215,6 @@ def record_from_api(
         recorded_by=None,
         source="api",
         at=clock.now(),
-        key=key,
+        key=f"api:{key}" if key is not None else None,
     )
     return record(session, org=org, gateways=gateways, flag=flag, new=new, clock=clock)

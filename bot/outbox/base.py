@@ -62,12 +62,11 @@ async def dm_once(
 async def send_to(
     gateway: ChatGateway, row: OutboxMessage, target: dict[str, Any], content: Content
 ) -> Posted:
-    """To the target's channel, or as a direct message to its user. A DM channel is opened
-    by the platform, so a repeat after a lost DM response is accepted rather than looked for
-    (the same trade as the flagger's notice)."""
+    """To the target's channel, or as a direct message to its user (a post in their DM
+    channel, so a repeat after a lost answer is looked for by its marker there too)."""
     if target.get("user"):
         user = UserRef(Platform(row.platform), str(target["user"]))
-        return await gateway.direct_message(user, content, marker=f"ct-{row.id}")
+        return await dm_once(gateway, row, user, content)
     channel = ChannelRef(Platform(row.platform), target["channel"])
     return await post_once(gateway, row, channel, content)
 

@@ -36,7 +36,7 @@ from store import broadcasts, flags, interpretations, queue
 from store.db import Database
 from store.models import Broadcast, Flag, Interpretation, OutboxMessage
 
-__all__ = ["DELIVERERS", "SKIP", "order_keys"]
+__all__ = ["DELIVERERS", "SKIP", "order_keys", "subject_of"]
 
 # Rows about one flag are delivered in order (its cards, then its notice; a card's post
 # before its updates; a mirror after the card it goes under); flags side by side. What
@@ -49,6 +49,13 @@ _SUBJECT = {
     "mirror": "interpretation",
     "mirror_update": "interpretation",
 }
+
+
+def subject_of(row: OutboxMessage) -> str:
+    """What a row is about (one card, one notice, one mirror): the rows that must never
+    overtake each other, while a flag's other rows may go on when one of them fails."""
+    family = _SUBJECT.get(row.kind)
+    return f"{family}:{row.subject_id}" if family else f"row:{row.id}"
 
 
 def order_keys(session: Session, rows: list[OutboxMessage]) -> dict[int, str]:
@@ -95,6 +102,8 @@ async def _card_post(
     card = await localize(card, b.platform, gws)
     channel = ChannelRef(Platform(b.platform), b.channel_id)
     posted = await post_once(gws.get(b.platform), row, channel, card)
+    if org.threads is not None:  # replies may come before the post is recorded
+        org.threads.add(b.platform, b.channel_id, posted.message.id)
 
     def record(session: Session) -> None:
         b = _broadcast(session, row)
@@ -103,8 +112,6 @@ async def _card_post(
         refresh_broadcast(session, b, org)
 
     await db.run(record)
-    if org.threads is not None:
-        org.threads.add(b.platform, b.channel_id, posted.message.id)
     return encode_message(posted)
 
 

@@ -16,8 +16,8 @@ import logging
 import os
 import random
 import socket
-from collections.abc import Awaitable, Callable, Coroutine
-from datetime import timedelta
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from bot.core.clock import Clock
@@ -26,10 +26,19 @@ from bot.core.gateway import GatewayError
 from bot.dispatch import handle_event, order_key
 from bot.handlers.context import Gateways, OrgContext
 from bot.outbox.base import SKIP
-from bot.outbox.deliver import DELIVERERS, order_keys
+from bot.outbox.deliver import DELIVERERS, order_keys, subject_of
 from store.db import Database
 from store.models import InboxEvent, OutboxMessage
-from store.queue import claim, finish, finish_many, next_due, renew, retry_later
+from store.queue import (
+    claim,
+    finish,
+    finish_many,
+    next_due,
+    release_many,
+    renew,
+    renew_many,
+    retry_later,
+)
 
 log = logging.getLogger("crosstalk.worker")
 LEASE = timedelta(seconds=120)
@@ -53,19 +62,36 @@ def backoff(attempts: int, retry_after: float | None = None) -> float:
     return max(delay, retry_after or 0.0)
 
 
+Failed = datetime | None  # when a row that failed is due again; None: it went through
+
+
 async def _in_order(
     groups: dict[str, list[R]],
-    work: Callable[[R], Awaitable[None]],
+    work: Callable[[R], Awaitable[Failed]],
     renew: Callable[[R], Awaitable[bool]],
+    hold_back: Callable[[list[R], datetime], Awaitable[None]],
+    subject: Callable[[R], str],
 ) -> None:
     """Each group's rows one after another, the groups side by side. A row that waited
-    behind others has its lease renewed first, so a slow platform never lets a second
-    replica take up a row this one still holds; one whose lease was lost is left alone."""
+    behind others has its lease renewed first; one whose lease was lost is left alone.
+    When a row fails, the later rows of its subject are held back until it is due again,
+    so a reply's edit never overtakes the reply, nor a card's update its post."""
 
     async def one_group(rows: list[R]) -> None:
-        for i, row in enumerate(rows):
-            if i == 0 or await renew(row):
-                await work(row)
+        waiting = list(rows)
+        first = True
+        while waiting:
+            row = waiting.pop(0)
+            if not first and not await renew(row):
+                continue
+            first = False
+            failed = await work(row)
+            if failed is None:
+                continue
+            held = [r for r in waiting if subject(r) == subject(row)]
+            if held:
+                waiting = [r for r in waiting if subject(r) != subject(row)]
+                await hold_back(held, failed)
 
     await asyncio.gather(*(one_group(rows) for rows in groups.values()))
 
@@ -132,27 +158,30 @@ class Worker:
             groups.setdefault(order_key(event), []).append(row)
         handled: list[int] = []
 
-        async def one(row: InboxEvent) -> None:
-            if await self._handle(row, events[row.id]):
+        async def one(row: InboxEvent) -> Failed:
+            failed = await self._handle(row, events[row.id])
+            if failed is None:
                 handled.append(row.id or 0)
+            return failed
 
-        await _in_order(groups, one, self._renew)
+        keys = {row.id: key for key, members in groups.items() for row in members}
+        async with self._holding(InboxEvent, rows):
+            await _in_order(groups, one, self._renew, self._hold_back, lambda r: keys.get(r.id, ""))
         now = self.clock.now()
         await self.db.run(lambda s: finish_many(s, InboxEvent, handled, owner=self.owner, now=now))
         self.wake("outbox")
 
-    async def _handle(self, row: InboxEvent, event: Any) -> bool:
+    async def _handle(self, row: InboxEvent, event: Any) -> Failed:
         try:
             await handle_event(
                 event, db=self.db, org=self.org, gateways=self.gateways, clock=self.clock
             )
         except Exception as exc:  # a handler bug or a platform outage: keep the event, retry
             retryable = not isinstance(exc, GatewayError) or exc.retryable
-            await self._inbox_failed(row, exc, dead=not retryable)
-            return False
-        return True
+            return await self._inbox_failed(row, exc, dead=not retryable)
+        return None
 
-    async def _inbox_failed(self, row: InboxEvent, exc: Exception, *, dead: bool) -> None:
+    async def _inbox_failed(self, row: InboxEvent, exc: Exception, *, dead: bool) -> datetime:
         loud = dead or row.attempts >= LOUD_AFTER
         (log.error if loud else log.warning)(
             "event %s (%s) failed on attempt %d: %r%s",
@@ -169,6 +198,7 @@ class Worker:
         await self.db.run(
             lambda s: retry_later(s, row, owner=self.owner, at=at, error=repr(exc), dead=dead)
         )
+        return at
 
     # ------------------------------------------------------------------ outbox
 
@@ -181,11 +211,12 @@ class Worker:
                 groups: dict[str, list[OutboxMessage]] = {}
                 for row in rows:
                     groups.setdefault(keys[row.id or 0], []).append(row)
-                await _in_order(groups, self._deliver, self._renew)
+                async with self._holding(OutboxMessage, rows):
+                    await _in_order(groups, self._deliver, self._renew, self._hold_back, subject_of)
                 done += len(rows)
         return done
 
-    async def _deliver(self, row: OutboxMessage) -> None:
+    async def _deliver(self, row: OutboxMessage) -> Failed:
         deliverer = DELIVERERS.get(row.kind)
         try:
             if deliverer is None:
@@ -205,12 +236,10 @@ class Worker:
                 if dead
                 else f" (retry in {delay:.1f}s)",
             )
-            await self._outbox_retry(row, delay, str(exc), exc.ambiguous, dead)
-            return
+            return await self._outbox_retry(row, delay, str(exc), exc.ambiguous, dead)
         except Exception as exc:  # a bug or the database: kept, retried, and said loudly
             log.error("outbox %s %s crashed on attempt %d: %r", row.id, row.kind, row.attempts, exc)
-            await self._outbox_retry(row, backoff(row.attempts), repr(exc), True, False)
-            return
+            return await self._outbox_retry(row, backoff(row.attempts), repr(exc), True, False)
         now = self.clock.now()
         status, result_id = ("skipped", None) if result == SKIP else ("done", result)
         finished = await self.db.run(
@@ -218,16 +247,50 @@ class Worker:
         )
         if not finished:
             log.warning("outbox %s %s finished after its lease was lost", row.id, row.kind)
+        return None
 
     async def _outbox_retry(
         self, row: OutboxMessage, delay: float, error: str, ambiguous: bool, dead: bool
-    ) -> None:
+    ) -> datetime:
         at = self.clock.now() + timedelta(seconds=delay)
         await self.db.run(
             lambda s: retry_later(
                 s, row, owner=self.owner, at=at, error=error, ambiguous=ambiguous, dead=dead
             )
         )
+        return at
+
+    async def _hold_back(self, rows: list[R], at: datetime) -> None:
+        """Hand rows back, due just after the row before them that failed."""
+        model = type(rows[0])
+        ids = [r.id or 0 for r in rows]
+        await self.db.run(
+            lambda s: release_many(s, model, ids, owner=self.owner, at=at, error="held back")
+        )
+
+    @contextlib.asynccontextmanager
+    async def _holding(self, model: type[R], rows: list[R]) -> AsyncIterator[None]:
+        """Renew the batch's leases every third of a lease while it is worked on, so a slow
+        platform (a 30 s timeout, a marker search) never lets another replica take up a
+        row this one still holds; done rows are no longer this owner's and are left."""
+        ids = [r.id or 0 for r in rows]
+
+        async def heartbeat() -> None:
+            while True:
+                await asyncio.sleep(LEASE.total_seconds() / 3)
+                await self._renew_all(model, ids)
+
+        beat = asyncio.create_task(heartbeat())
+        try:
+            yield
+        finally:
+            beat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await beat
+
+    async def _renew_all(self, model: type[R], ids: list[int]) -> None:
+        until = self.clock.now() + LEASE
+        await self.db.run(lambda s: renew_many(s, model, ids, owner=self.owner, until=until))
 
     async def _renew(self, row: R) -> bool:
         now = self.clock.now()

@@ -3,15 +3,18 @@ mounted at POST /slack/events. Listeners only translate and hand over to handler
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
 import logging
 import re
+from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
@@ -31,6 +34,8 @@ from bot.runtime import Runtime
 
 log = logging.getLogger("crosstalk.slack")
 MAX_BODY = 1_000_000
+AUTH_TEST_TIMEOUT = 1.0  # s
+AUTH_TEST_RETRY = 30.0  # s between auth.test attempts while it fails
 MAX_SKEW = timedelta(minutes=5)  # how far a request's signing time may be from now
 
 
@@ -76,16 +81,23 @@ def _authorize(client: AsyncWebClient) -> Any:
     without it while Slack's API is down: an event must be stored through an outage, not
     dropped by an authorization that needs the API it waits for."""
     known: list[AuthorizeResult] = []
+    next_try = [0.0]  # loop time: while auth.test fails, it is asked again at most this often
 
     async def authorize(enterprise_id: str | None, team_id: str | None) -> AuthorizeResult:
         if known:
             return known[0]
         token = client.token or ""
+        without = AuthorizeResult(enterprise_id=enterprise_id, team_id=team_id, bot_token=token)
+        loop = asyncio.get_running_loop()
+        if loop.time() < next_try[0]:
+            return without
         try:
-            response = await client.auth_test()
-        except (SlackApiError, OSError, TimeoutError) as exc:
-            log.warning("Slack auth.test failed (%s): events are still stored", exc)
-            return AuthorizeResult(enterprise_id=enterprise_id, team_id=team_id, bot_token=token)
+            # Within the ack's 3 s: a hanging API must not hold every request.
+            response = await asyncio.wait_for(client.auth_test(), AUTH_TEST_TIMEOUT)
+        except (SlackApiError, aiohttp.ClientError, OSError, TimeoutError) as exc:
+            next_try[0] = loop.time() + AUTH_TEST_RETRY
+            log.warning("Slack auth.test failed (%r): events are still stored", exc)
+            return without
         known.append(
             AuthorizeResult.from_auth_test_response(
                 auth_test_response=response, bot_token=token, user_token=None
@@ -304,8 +316,24 @@ def events_handler(runtime: Runtime, app: AsyncApp) -> Any:
     return handle
 
 
+def _shared_session(client: AsyncWebClient) -> Any:
+    """One HTTP session (and its connection pool) for every Web API call while the server
+    runs: without it slack_sdk opens a session, and a connection, per call."""
+
+    async def hold(app: web.Application) -> AsyncIterator[None]:
+        client.session = aiohttp.ClientSession()
+        try:
+            yield
+        finally:
+            session, client.session = client.session, None
+            await session.close()
+
+    return hold
+
+
 def mount(web_app: web.Application, runtime: Runtime) -> AsyncApp:
     client = make_client(runtime)
+    web_app.cleanup_ctx.append(_shared_session(client))
     runtime.gateways.add(SlackGateway(client))
     bolt = build_bolt(runtime, client)
     if runtime.settings.slack_signing_secret is not None:

@@ -206,8 +206,10 @@ class SlackGateway:
                     inclusive=True,
                     limit=1,
                 )
-            except GatewayError:
-                return None
+            except GatewayError as exc:
+                if exc.retryable:  # an outage: the flag waits for Slack, never dropped
+                    raise
+                return None  # the message is gone, or the bot is not in its channel
             found = [m for m in data.get("messages", []) if m.get("ts") == message.id]
         if not found:
             return None
