@@ -17,8 +17,6 @@ from collections import OrderedDict
 from collections.abc import Callable
 from datetime import timedelta
 
-from sqlmodel import Session
-
 from bot.core.clock import Clock
 from bot.core.events import Event, IncomingMessage, event_kind, to_json
 from store import broadcasts
@@ -26,7 +24,10 @@ from store.db import Database
 from store.queue import InboxRow, add_inbox_many
 
 log = logging.getLogger("crosstalk.inbox")
-FORGET_UNKNOWN = timedelta(minutes=1)  # a "not ours" answer is asked again after this
+# A "not ours" answer is asked again after this: a card another replica posted a moment
+# ago is recorded within milliseconds of its post (this replica adds its own at once), and
+# a person's first reply comes seconds later; a wrong "no" would not outlive this.
+FORGET_UNKNOWN = timedelta(seconds=10)
 
 
 class Intake:
@@ -103,7 +104,7 @@ class Intake:
 class ThreadIndex:
     """Bounded memory of "is this thread one of our cards?", filled by the posts this
     process makes and, on a miss, by one indexed read (off the event loop). A "no" is
-    forgotten after a minute, so a card another replica posts a moment later is found."""
+    forgotten after ten seconds, so a card another replica posts a moment later is found."""
 
     def __init__(self, *, db: Database, org_id: int, clock: Clock, size: int = 50_000) -> None:
         self.db = db
@@ -134,22 +135,16 @@ class ThreadIndex:
             self._known.move_to_end(key)
             return ours
 
-        def look(session: Session) -> tuple[bool, bool]:
-            ours = broadcasts.is_card_thread(
-                session=session,
+        found = await self.db.run(
+            lambda s: broadcasts.is_card_thread(
+                session=s,
                 org_id=self.org_id,
                 platform=platform,
                 channel_id=channel_id,
                 message_id=thread_id,
-            )
-            posting = not ours and broadcasts.awaits_card(
-                session=session, org_id=self.org_id, platform=platform, channel_id=channel_id
-            )
-            return ours, posting
-
-        found, posting = await self.db.run(look, read_only=True)
-        if posting:
-            return True  # a card here is being posted, maybe this thread's: keep, remember nothing
+            ),
+            read_only=True,
+        )
         self._remember(key, found)
         return found
 

@@ -46,18 +46,6 @@ def is_card_thread(
     return session.exec(stmt).first() is not None
 
 
-def awaits_card(*, session: Session, org_id: int, platform: str, channel_id: str) -> bool:
-    """Whether a card for this channel is being posted (no message id recorded yet): a
-    reply may already be in its thread before the post is recorded."""
-    stmt = select(Broadcast.id).where(
-        Broadcast.org_id == org_id,
-        Broadcast.platform == platform,
-        Broadcast.channel_id == channel_id,
-        col(Broadcast.message_id).is_(None),
-    )
-    return session.exec(stmt).first() is not None
-
-
 def of_flag(*, session: Session, flag_id: int) -> Sequence[Broadcast]:
     return session.exec(
         select(Broadcast).where(Broadcast.flag_id == flag_id).order_by(col(Broadcast.id))
