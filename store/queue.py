@@ -39,25 +39,31 @@ def claim(
     limit: int = 20,
     only_id: int | None = None,
 ) -> list[Row]:
-    """Lease up to `limit` due rows to `owner` and return them (attempts already counted)."""
+    """Lease up to `limit` due rows to `owner` and return them (attempts already counted),
+    in one statement: the oldest due rows, skipped by PostgreSQL when another replica is
+    claiming them at the same moment (FOR UPDATE SKIP LOCKED), so replicas never queue
+    behind each other's claims; SQLite has one writer, and the conditions are checked
+    again by the UPDATE either way."""
     conditions = _claimable(model, now)
     if only_id is not None:
         conditions.append(col(model.id) == only_id)
     candidates = select(col(model.id)).where(and_(*conditions)).order_by(col(model.id)).limit(limit)
-    ids = list(session.exec(candidates).scalars().all())  # type: ignore[call-overload]
-    if not ids:
-        return []
+    if session.get_bind().dialect.name == "postgresql":
+        # A CTE, evaluated once: as an IN (subquery) PostgreSQL may run it again per row
+        # and lease more than `limit`.
+        due = candidates.with_for_update(skip_locked=True).cte("due")
+        chosen: ColumnElement[bool] = col(model.id) == due.c.id
+    else:
+        chosen = col(model.id).in_(candidates.scalar_subquery())
     stmt = (
         update(model)
-        .where(col(model.id).in_(ids), *conditions)
+        .where(chosen, *conditions)
         .values(lease_owner=owner, lease_until=now + lease, attempts=col(model.attempts) + 1)
-        .returning(col(model.id))
+        .returning(model)
+        .execution_options(synchronize_session=False)
     )
-    claimed = list(session.execute(stmt).scalars().all())
+    rows = list(session.scalars(stmt).all())
     session.commit()
-    if not claimed:
-        return []
-    rows = session.exec(select(model).where(col(model.id).in_(claimed))).scalars().all()  # type: ignore[call-overload]
     return sorted(rows, key=lambda r: r.id or 0)
 
 
