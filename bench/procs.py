@@ -21,6 +21,7 @@ from sqlalchemy import func
 from sqlmodel import col, select
 
 from bench.stream import CustomerMessage, Thread
+from bot.core.clock import SystemClock
 from bot.demo.org import CHANNELS, USERS
 from bot.demo.standins.harness import Server
 from bot.demo.standins.slack_api import FakeSlack
@@ -138,7 +139,12 @@ def _counts(server: Server) -> dict[str, int]:
 
 async def _crosstalk(conn: Connection, db_url: str, slack_url: str, worker: bool) -> None:
     remote = RemoteSlack(slack_url)
-    async with Server(db_url, slack=remote, seed_slack=False, run_worker=worker) as server:
+    # A benchmark runs on the wall clock, as production does (the test harness's default
+    # is a frozen fake clock, which would refuse these requests' signing times).
+    clock = SystemClock()
+    async with Server(
+        db_url, slack=remote, seed_slack=False, run_worker=worker, clock=clock
+    ) as server:
 
         async def drain(within: float) -> dict[str, Any]:
             """Wait, without driving the worker, until it has done all the stored work."""

@@ -106,15 +106,27 @@ class ThreadIndex:
     process makes and, on a miss, by one indexed read (off the event loop). A "no" is
     forgotten after ten seconds, so a card another replica posts a moment later is found."""
 
-    def __init__(self, *, db: Database, org_id: int, clock: Clock, size: int = 50_000) -> None:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        org_id: int,
+        clock: Clock,
+        channels: set[tuple[str, str]] | None = None,
+        size: int = 50_000,
+    ) -> None:
         self.db = db
         self.org_id = org_id
         self.clock = clock
         self.size = size
+        # Where cards are posted (the teams' channels, and any channel a card was ever
+        # posted in): a reply anywhere else is not in a card's thread, no lookup needed.
+        self.channels: set[tuple[str, str]] = set(channels or ())
         self._known: OrderedDict[tuple[str, str, str], bool] = OrderedDict()
         self._unknown_until: dict[tuple[str, str, str], float] = {}
 
     def add(self, platform: str, channel_id: str, message_id: str) -> None:
+        self.channels.add((platform, channel_id))
         self._remember((platform, channel_id, message_id), True)
 
     def _remember(self, key: tuple[str, str, str], ours: bool) -> None:
@@ -127,6 +139,8 @@ class ThreadIndex:
             self._unknown_until[key] = (self.clock.now() + FORGET_UNKNOWN).timestamp()
 
     async def owns(self, platform: str, channel_id: str, thread_id: str) -> bool:
+        if (platform, channel_id) not in self.channels:
+            return False
         key = (platform, channel_id, thread_id)
         ours = self._known.get(key)
         if ours is True or (

@@ -19,6 +19,7 @@ from bot.inbox import Intake, ThreadIndex
 from bot.outbox.worker import LEASE, Worker
 from config.schema import CrosstalkConfig
 from config.settings import Settings
+from store import broadcasts
 from store.db import Database, is_up_to_date, make_engine, session_scope, upgrade
 from store.models import InboxEvent
 from store.orgs import OrgIds, sync_org
@@ -118,6 +119,14 @@ def _sync_org(engine: Engine, config: CrosstalkConfig) -> OrgIds:
     raise AssertionError("unreachable")
 
 
+def _card_channels(engine: Engine, config: CrosstalkConfig, ids: OrgIds) -> set[tuple[str, str]]:
+    """Where cards are posted: the teams' channels now, and wherever one ever was."""
+    configured = {("slack", t.slack_channel) for t in config.teams if t.slack_channel}
+    configured |= {("teams", t.teams_channel) for t in config.teams if t.teams_channel}
+    with session_scope(engine) as session:
+        return configured | broadcasts.card_channels(session=session, org_id=ids.org_id)
+
+
 def build_runtime(
     settings: Settings,
     config: CrosstalkConfig,
@@ -131,7 +140,9 @@ def build_runtime(
     clock = clock or SystemClock()
     gateways = gateways or Gateways()
     db = Database(engine)
-    threads = ThreadIndex(db=db, org_id=ids.org_id, clock=clock)
+    threads = ThreadIndex(
+        db=db, org_id=ids.org_id, clock=clock, channels=_card_channels(engine, config, ids)
+    )
     holder: list[Worker] = []
     org = OrgContext(
         config=config,

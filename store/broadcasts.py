@@ -46,6 +46,16 @@ def is_card_thread(
     return session.exec(stmt).first() is not None
 
 
+def card_channels(*, session: Session, org_id: int) -> set[tuple[str, str]]:
+    """Every (platform, channel) a card of the org was posted in."""
+    stmt = (
+        select(Broadcast.platform, Broadcast.channel_id)
+        .where(Broadcast.org_id == org_id, col(Broadcast.message_id).is_not(None))
+        .distinct()
+    )
+    return {(p, c) for p, c in session.exec(stmt).all()}
+
+
 def of_flag(*, session: Session, flag_id: int) -> Sequence[Broadcast]:
     return session.exec(
         select(Broadcast).where(Broadcast.flag_id == flag_id).order_by(col(Broadcast.id))
