@@ -12,7 +12,6 @@ from typing import TypeVar
 from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import Connection
 from sqlmodel import Session, col
 
 from store.models import InboxEvent, OutboxMessage
@@ -37,7 +36,6 @@ def claim(
     now: datetime,
     lease: timedelta,
     limit: int = 20,
-    only_id: int | None = None,
 ) -> list[Row]:
     """Lease up to `limit` due rows to `owner` and return them (attempts already counted),
     in one statement: the oldest due rows, skipped by PostgreSQL when another replica is
@@ -45,8 +43,6 @@ def claim(
     behind each other's claims; SQLite has one writer, and the conditions are checked
     again by the UPDATE either way."""
     conditions = _claimable(model, now)
-    if only_id is not None:
-        conditions.append(col(model.id) == only_id)
     candidates = select(col(model.id)).where(and_(*conditions)).order_by(col(model.id)).limit(limit)
     if session.get_bind().dialect.name == "postgresql":
         # A CTE, evaluated once: as an IN (subquery) PostgreSQL may run it again per row
@@ -189,30 +185,6 @@ _INBOX_INSERTS = {
     .returning(_INBOX.c.id)
     for name, insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
 }
-
-
-def add_inbox(
-    session: Session | Connection,
-    *,
-    org_id: int,
-    dedupe_key: str,
-    kind: str,
-    payload: str,
-    now: datetime,
-) -> int | None:
-    """Store an inbound event; None when it was seen before (a platform redelivery)."""
-    values: dict[str, object] = {
-        "org_id": org_id,
-        "dedupe_key": dedupe_key,
-        "kind": kind,
-        "payload": payload,
-        "next_attempt_at": now,
-        "received_at": now,
-    }
-    dialect = session.dialect if isinstance(session, Connection) else session.get_bind().dialect
-    new_id = session.execute(_INBOX_INSERTS[dialect.name], values).scalar()
-    assert new_id is None or isinstance(new_id, int)
-    return new_id
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,15 @@ from sqlmodel import Session, func, select
 
 from store.db import make_engine, session_scope, upgrade
 from store.models import InboxEvent, Org, OutboxMessage
-from store.queue import add_inbox, claim, enqueue_outbox, finish, next_due, retry_later
+from store.queue import (
+    InboxRow,
+    add_inbox_many,
+    claim,
+    enqueue_outbox,
+    finish,
+    next_due,
+    retry_later,
+)
 
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 LEASE = timedelta(seconds=60)
@@ -177,14 +185,10 @@ def test_concurrent_enqueues_of_one_key_leave_one_row(engine: Engine) -> None:
 def test_add_inbox_is_a_no_op_for_a_redelivery(engine: Engine) -> None:
     oid = org_id(engine)
     with session_scope(engine) as session:
-        first = add_inbox(
-            session, org_id=oid, dedupe_key="slack:Ev1", kind="reaction", payload="{}", now=T0
-        )
-        again = add_inbox(
-            session, org_id=oid, dedupe_key="slack:Ev1", kind="reaction", payload="{}", now=T0
-        )
+        event = InboxRow(org_id=oid, dedupe_key="slack:Ev1", kind="reaction", payload="{}", now=T0)
+        first, again = add_inbox_many(session, [event, event])
     assert isinstance(first, int) and again is None
     with session_scope(engine) as session:
-        rows = claim(session, InboxEvent, owner="w1", now=T0, lease=LEASE, only_id=first)
+        rows = claim(session, InboxEvent, owner="w1", now=T0, lease=LEASE)
         assert [r.dedupe_key for r in rows] == ["slack:Ev1"]
         assert claim(session, InboxEvent, owner="w2", now=T0, lease=LEASE) == []

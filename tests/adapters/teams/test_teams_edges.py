@@ -13,25 +13,14 @@ from bot.demo.standins.bot_connector import BotConnector
 from bot.demo.standins.serving import START
 from store.models import Broadcast, Outcome
 from tests.adapters.teams.test_teams_capture import install, seed, teams_server
+from tests.adapters.teams.test_teams_reliability import flag_for_product
 
 
 async def test_the_same_outcome_submitted_twice_is_recorded_once(db_url: str) -> None:
     async with BotConnector() as connector:
         seed(connector)
         async with teams_server(db_url, connector, clock=FakeClock(START)) as server:
-            await install(server, connector)
-            submit = ta.flag_action(
-                connector.service_url,
-                "composeExtension/submitAction",
-                ta.CUSTOMERS,
-                ta.message_id(),
-                "We will stay if the export is fixed",
-                user=ta.LIZ,
-                author=ta.PIA,
-                data={"teams": "product"},
-            )
-            await server.send_activity(submit)
-            await server.settle()
+            await flag_for_product(server, connector)
             [card] = connector.threads(ta.PRODUCT)
             [b] = server.query(select(Broadcast))
             answers = {
@@ -57,20 +46,7 @@ async def test_a_deleted_reply_brought_back_counts_again(db_url: str) -> None:
     async with BotConnector() as connector:
         seed(connector)
         async with teams_server(db_url, connector, clock=FakeClock(START)) as server:
-            await install(server, connector)
-            await server.send_activity(
-                ta.flag_action(
-                    connector.service_url,
-                    "composeExtension/submitAction",
-                    ta.CUSTOMERS,
-                    ta.message_id(),
-                    "The export is broken",
-                    user=ta.LIZ,
-                    author=ta.PIA,
-                    data={"teams": "product"},
-                )
-            )
-            await server.settle()
+            await flag_for_product(server, connector)
             [card] = connector.threads(ta.PRODUCT)
             url = connector.service_url
             reply = ta.channel_message(url, ta.PRODUCT, "Fix is due", user=ta.PAM, root=card.id)
