@@ -265,3 +265,7 @@ class ConversationRef(SQLModel, table=True):
     service_url: str
     reference: str
     updated_at: datetime = Field(sa_type=UtcDateTime)
+
+
+# The feature tables live in their own modules; importing this one registers them all.
+from store import models_dashboard, models_listening  # noqa: E402, F401
