@@ -64,6 +64,14 @@ CARD_CHANNELS = frozenset(TEAM_CHANNELS.values())
 FLAGGERS = ("U0ANN", "U0CAL", "U0MGR")
 STAFF = ("U0ANN", "U0CAL", "U0BOB", "U0PAM", "U0EVE", "U0MGR")
 CUSTOMER = "U0SAM"
+CUSTOMER_TEAM = "T0GLOBEX"  # the customer's own workspace, in the Slack Connect channel
+TRIAGE = "C0TRIAGE"  # where listening's suggestions go (--listening)
+LISTENING_TOML = f"""
+[listening]
+channels = ["C0CUSTOMERS"]
+shared_channels = true
+triage_channel = "{TRIAGE}"
+"""
 
 # What customers say, and the teams the sample org's [[routes]] (bot/demo/org.py) send it
 # to. A card that arrives in another team's channel is counted as `unexpected_cards`.
@@ -218,13 +226,17 @@ class Step:
     unmatched_cards: int = 0
     scanned: int = 0
     backlog_series: list[tuple[float, int]] = field(default_factory=list)  # (s, flags)
+    listening: bool = False  # customer chatter is top-level and watched (--listening)
+    suggestions: int = 0  # suggestion cards posted to the triage channel
 
 
 def _ts(micros: int) -> str:
     return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
 
 
-def build_step(rate: int, seconds: float, others: int, warmup_flags: int) -> Step:
+def build_step(
+    rate: int, seconds: float, others: int, warmup_flags: int, listening: bool = False
+) -> Step:
     """Flag targets (posted by the customer a few minutes before the window) and thread
     roots (an hour before); the warm-up's signed requests. The window's are built (and
     signed) just before it starts, by `plan_window`."""
@@ -241,14 +253,24 @@ def build_step(rate: int, seconds: float, others: int, warmup_flags: int) -> Ste
         cid: [_ts((now - 3600 + j) * 1_000_000 + k) for j in range(40)]
         for k, cid in enumerate(CHANNELS)
     }
-    step = Step(rate, seconds, others, targets, roots, [], [])
-    step.warmup = _plan(targets[:warmup_flags], 0, warmup_flags / 2.0, others, roots, now)
+    step = Step(rate, seconds, others, targets, roots, [], [], listening=listening)
+    step.warmup = _plan(
+        targets[:warmup_flags], 0, warmup_flags / 2.0, others, roots, now, listening
+    )
     return step
 
 
 def plan_window(step: Step) -> None:
     first = len(step.warmup) // (step.others + 1)
-    step.plan = _plan(step.targets, first, step.rate, step.others, step.roots, int(time.time()) + 1)
+    step.plan = _plan(
+        step.targets,
+        first,
+        step.rate,
+        step.others,
+        step.roots,
+        int(time.time()) + 1,
+        step.listening,
+    )
 
 
 def _plan(
@@ -258,7 +280,10 @@ def _plan(
     others: int,
     roots: dict[str, list[str]],
     signed_at: int,
+    listening: bool = False,
 ) -> list[Planned]:
+    """With `listening`, a customer's chatter in a customer channel is a top-level message
+    in a watched channel (every other one a complaint), which listening scores."""
     per_flag = others + 1
     interval = 1.0 / (rate * per_flag)
     channels = list(roots)
@@ -288,13 +313,18 @@ def _plan(
             channel = channels[(index * others + k) % len(channels)]
             root = roots[channel][(index + k) % len(roots[channel])]
             user = CUSTOMER if channel in CUSTOMER_CHANNELS and k % 2 else STAFF[k % len(STAFF)]
+            said = CHATTER[(index + k) % len(CHATTER)]
+            watched = listening and user == CUSTOMER
+            if watched and index % 2:
+                said = CUSTOMER_TEXTS[(index + k) % len(CUSTOMER_TEXTS)][0]
             body, headers = sr.event_message(
                 TEAM,
                 channel,
                 user,
-                CHATTER[(index + k) % len(CHATTER)],
+                said,
                 _ts(micros),
-                root,
+                None if watched else root,
+                user_team=CUSTOMER_TEAM if watched and channel == "C0SHARED" else None,
                 event_time=signed,
                 is_ext_shared_channel=channel == "C0SHARED",
                 timestamp=signed,
@@ -308,6 +338,8 @@ def seed_of(step: Step) -> dict[str, list[tuple[str, str, str]]]:
     thread root the chatter replies to (a customer's in customer channels, staff's in
     team channels)."""
     seed: dict[str, list[tuple[str, str, str]]] = {c: [] for c in CHANNELS}
+    if step.listening:
+        seed[TRIAGE] = []
     for t in step.targets:
         seed[t.channel].append((t.ts, CUSTOMER, t.text))
     for channel, roots in step.roots.items():
@@ -482,10 +514,16 @@ class Serve:
     """`crosstalk serve` in a subprocess on 127.0.0.1, pointed at the stand-in."""
 
     def __init__(
-        self, db_url: str, slack: FakeSlack, tmp: Path, scheduler: bool, tree: Path
+        self,
+        db_url: str,
+        slack: FakeSlack,
+        tmp: Path,
+        scheduler: bool,
+        tree: Path,
+        listening: bool = False,
     ) -> None:
         config = tmp / "crosstalk.toml"
-        config.write_text(ORG_TOML)
+        config.write_text(ORG_TOML + (LISTENING_TOML if listening else ""))
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = tmp / f"serve-{self.port}.log"
@@ -648,6 +686,9 @@ async def run_step(
         drain_end = time.time()
         stop.set()
         await sampler
+    step.suggestions = sum(
+        1 for c in slack.calls if c.method == "chat.postMessage" and c.args.get("channel") == TRIAGE
+    )
     return summarise(
         step,
         warm=warm,
@@ -714,6 +755,8 @@ def summarise(step: Step, **seen: Any) -> dict[str, Any]:
         "rate": step.rate,
         "flags": flags,
         "others": len(step.plan) - flags,
+        "listening": step.listening,
+        "suggestions": step.suggestions,
         "target_req_s": round(len(step.plan) / seconds, 1) if seconds else None,
         "sent_req_s": round((len(step.sent) - 1) / span, 1) if span else None,
         "send_late_p99_ms": _ms(quantile(step.late, 0.99)),
@@ -835,12 +878,12 @@ def verdict(store: str, steps: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def run_rate(args: argparse.Namespace, rate: int, tmp: Path) -> dict[str, Any]:
-    step = build_step(rate, args.seconds, args.others, args.warmup_flags)
+    step = build_step(rate, args.seconds, args.others, args.warmup_flags, args.listening)
     with (
         database(args.postgres, tmp, rate) as db_url,
         SlackThread(seed_of(step)) as slack,
     ):
-        server = Serve(db_url, slack, tmp, args.scheduler, args.tree)
+        server = Serve(db_url, slack, tmp, args.scheduler, args.tree, args.listening)
         server.upgrade()
         with server:
             try:
@@ -889,6 +932,12 @@ def main(argv: list[str] | None = None) -> int:
         "`git archive` of another commit",
     )
     parser.add_argument("--keep", action="store_true", help="keep the SQLite files and logs")
+    parser.add_argument(
+        "--listening",
+        action="store_true",
+        help="watch the customer channels: their customer chatter is top-level messages that "
+        "listening scores (suggestions go to a triage channel)",
+    )
     args = parser.parse_args(argv)
     args.rates = sorted({r for group in args.rates for r in group})
     if args.seconds <= 0 or args.seconds > 600 or not all(0 < r <= 500 for r in args.rates):
@@ -945,6 +994,7 @@ def main(argv: list[str] | None = None) -> int:
                 "store": store,
                 "seconds": args.seconds,
                 "others_per_flag": args.others,
+                "listening": args.listening,
                 "drain_s": args.drain,
                 "steps": steps,
                 **{k: v for k, v in summary.items() if k != "verdict"},

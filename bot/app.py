@@ -10,13 +10,14 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import text
 
 from bot.api import mount as mount_api
 from bot.handlers.membership import sync_usergroups
-from bot.observability import metrics_handler
+from bot.legal import mount as mount_legal
+from bot.observability import mount as mount_observability
 from bot.runtime import Runtime
 from bot.scheduler import Scheduler
+from bot.web.routes import mount as mount_dashboard
 
 log = logging.getLogger("crosstalk")
 RUNTIME = web.AppKey("runtime", Runtime)
@@ -67,9 +68,10 @@ def create_app(
         )
     app = web.Application(client_max_size=1_000_000)
     app[RUNTIME] = runtime
-    app.router.add_get("/healthz", healthz)
-    app.router.add_get("/metrics", metrics_handler(runtime.db, runtime.org.org_id))
+    mount_observability(app, runtime, lambda: _scheduler_status(app))
     mount_api(app, runtime)
+    mount_dashboard(app, runtime)  # /dashboard and GET /api/roi
+    mount_legal(app, runtime.config)  # /privacy, /terms: the Teams package links there
     if runtime.settings.slack_enabled:
         from bot.adapters.slack.app import mount as mount_slack
 
@@ -113,18 +115,6 @@ async def _worker(app: web.Application) -> AsyncIterator[None]:
         await asyncio.wait_for(task, timeout=10)
 
 
-async def healthz(request: web.Request) -> web.Response:
-    runtime = request.app[RUNTIME]
-    try:
-        await runtime.db.run(lambda s: s.execute(text("SELECT 1")), read_only=True)
-    except Exception as exc:  # the answer is the health report itself
-        return web.json_response({"status": "unhealthy", "database": repr(exc)}, status=503)
-    scheduler = request.app.get(SCHEDULER)
-    return web.json_response(
-        {
-            "status": "ok",
-            "org": runtime.config.org.name,
-            "slack": runtime.settings.slack_enabled,
-            "scheduler": scheduler.status() if scheduler else "off",
-        }
-    )
+def _scheduler_status(app: web.Application) -> dict[str, Any] | None:
+    scheduler = app.get(SCHEDULER)
+    return scheduler.status() if scheduler is not None else None

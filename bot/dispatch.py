@@ -16,8 +16,10 @@ from bot.core.events import (
     InterpretationForm,
     OutcomeForm,
     Reaction,
+    SuggestionAnswer,
+    WatchedMessage,
 )
-from bot.handlers import actions, flag, interpret, outcomes, ratings
+from bot.handlers import actions, flag, interpret, listen, outcomes, ratings, suggest
 from bot.handlers.context import Gateways, OrgContext
 from store.db import Database
 
@@ -37,6 +39,11 @@ def order_key(event: Event) -> str:
         return f"m:{m.platform.value}:{m.channel.id}:{m.thread_id or m.id}"
     if isinstance(event, CardAction | InterpretationForm | OutcomeForm):
         return f"b:{event.broadcast_id}"
+    if isinstance(event, WatchedMessage):
+        m = event.message
+        return f"w:{m.platform.value}:{m.channel.id}:{m.id}"
+    if isinstance(event, SuggestionAnswer):
+        return f"s:{event.suggestion_id}"
     return f"f:{event.flag_id}"
 
 
@@ -60,6 +67,11 @@ async def handle_event(
             lambda s: actions.on_card_action(event=event, session=s, org=org, clock=clock)
         )
         return Answer(done.message)
+    elif isinstance(event, WatchedMessage):
+        await listen.on_watched(event=event, db=db, org=org, clock=clock)
+    elif isinstance(event, SuggestionAnswer):
+        said = await suggest.on_answer(event=event, db=db, org=org, gateways=gateways, clock=clock)
+        return Answer(said)
     elif isinstance(event, OutcomeForm):
         await db.run(
             lambda s: outcomes.on_form(

@@ -34,6 +34,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.handlers import nudge
 from bot.handlers.digest import plan as digest
+from bot.listening import training as listening
+from bot.listening.routing import rule_keywords
 from bot.runtime import Runtime
 from store.db import make_engine
 from store.queue import prune_inbox
@@ -78,10 +80,24 @@ async def _prune_inbox(runtime: Runtime) -> object:
     return pruned
 
 
+async def _listening_model(runtime: Runtime) -> object:
+    """Retrain the org's listening model when enough new feedback came (at start: any),
+    in a child process; the new version is shared with every replica through the store."""
+    config = runtime.config
+    return await listening.check(
+        runtime.db,
+        org_id=runtime.org.org_id,
+        keywords=rule_keywords(config),
+        teams=[team.key for team in config.teams],
+        now=runtime.clock.now(),
+    )
+
+
 JOBS: tuple[NamedJob, ...] = (
     NamedJob("weekly_digests", CHECK_EVERY, _weekly_digests),
     NamedJob("sla_nudges", CHECK_EVERY, _sla_nudges),
     NamedJob("prune_inbox", timedelta(hours=1), _prune_inbox),
+    NamedJob("listening_model", listening.CHECK_EVERY, _listening_model),
 )
 
 # Jobs in a persistent store are saved as an importable function and picklable arguments,

@@ -77,4 +77,7 @@ def load_config(path: str | Path) -> CrosstalkConfig:
         raise ConfigError(str(p), ["file not found (set CROSSTALK_CONFIG or create it)"]) from None
     except OSError as exc:
         raise ConfigError(str(p), [f"cannot read: {exc.strerror}"]) from None
+    except UnicodeDecodeError as exc:
+        problem = f"not UTF-8 text (byte {exc.start}): save the file as UTF-8"
+        raise ConfigError(str(p), [problem]) from None
     return parse_config(text, str(p))

@@ -27,7 +27,9 @@ from pydantic import (
 
 from bot.core.refs import UserRef
 from bot.core.timecalc import BusinessHours
-from config import values
+from config import names, values
+from config.legal import LegalConfig
+from config.listening import ListeningConfig
 
 Sentiment = Literal["positive", "neutral", "negative"]
 _KEY = r"^[a-z0-9][a-z0-9_-]{0,39}$"
@@ -58,12 +60,38 @@ def _check_hours(value: str) -> str:
 
 
 def _check_person(value: str) -> str:
-    values.person(value)
+    names.person(value)
     return value
 
 
-# A person named in the config: a Slack user id, or a Teams user's Entra object id.
+def _check_slack_channel(value: str | None) -> str | None:
+    if value is not None:
+        names.slack_channel(value)
+    return value
+
+
+def _check_usergroup(value: str | None) -> str | None:
+    if value is not None:
+        names.slack_usergroup(value)
+    return value
+
+
+def _check_any_channel(value: str) -> str:
+    parsed = names.any_channel(value)
+    return value if isinstance(parsed, names.Name) else parsed
+
+
+def _teams_channel(value: str | None) -> str | None:
+    return None if value is None else names.teams_channel(value)
+
+
+# A person named in the config: a Slack user id, or a Teams user's Entra object id; or a
+# Slack user's @name or e-mail, resolved to their id at start (config/names.py).
 Person = Annotated[str, AfterValidator(_check_person)]
+# A Slack channel id, or a #name resolved at start.
+SlackChannel = Annotated[str | None, AfterValidator(_check_slack_channel)]
+# A Teams channel id; the channel's link is accepted and reduced to the id it holds.
+TeamsChannel = Annotated[str | None, AfterValidator(_teams_channel)]
 DEFAULT_HOURS = "Mon-Fri 09:00-17:30"
 DEFAULT_TIMEZONE = "UTC"
 
@@ -116,10 +144,10 @@ class TeamConfig(_Strict):
 
     key: str
     name: str = Field(min_length=1)
-    slack_channel: str | None = None
-    teams_channel: str | None = None
+    slack_channel: SlackChannel = None
+    teams_channel: TeamsChannel = None
     members: list[Person] = []
-    slack_usergroup: str | None = None
+    slack_usergroup: Annotated[str | None, AfterValidator(_check_usergroup)] = None
     sla: str = "4h"
     timezone: str | None = None
     business_hours: str | None = None
@@ -187,7 +215,7 @@ class TeamConfig(_Strict):
 class RouteConfig(_Strict):
     keywords: list[str] = []
     regex: str | None = None
-    channels: list[str] = []
+    channels: list[Annotated[str, AfterValidator(_check_any_channel)]] = []
     sentiment: list[Sentiment] = []
     topics: list[str] = []
     teams: list[str] = []
@@ -217,8 +245,8 @@ class RouteConfig(_Strict):
 
 
 class DigestConfig(_Strict):
-    managers_channel: str | None = None
-    managers_teams_channel: str | None = None
+    managers_channel: SlackChannel = None
+    managers_teams_channel: TeamsChannel = None
 
 
 class RoiConfig(_Strict):
@@ -318,6 +346,8 @@ class CrosstalkConfig(_Strict):
     objectives: list[ObjectiveConfig] = []
     maturity: MaturityConfig = MaturityConfig()
     retention: RetentionConfig = RetentionConfig()
+    listening: ListeningConfig = ListeningConfig()
+    legal: LegalConfig = LegalConfig()
 
     @model_validator(mode="after")
     def _references(self) -> CrosstalkConfig:
@@ -340,6 +370,7 @@ class CrosstalkConfig(_Strict):
             if obj.key in okeys:
                 problems.append(f"objectives[{i}].key: duplicate objective key {obj.key!r}")
             okeys.add(obj.key)
+        problems.extend(self.listening.problems(self.org))
         if problems:
             raise ValueError("\n".join(problems))
         for team in self.teams:

@@ -47,6 +47,15 @@ class Settings(BaseSettings):
         default="https://graph.microsoft.com/v1.0/", validation_alias="CROSSTALK_TEAMS_GRAPH_URL"
     )
 
+    # The server's public address (https://crosstalk.example.com): dashboard sign-in links
+    # point there; without it no link can be made.
+    public_url: str = Field(default="", validation_alias="CROSSTALK_PUBLIC_URL")
+    # Signs the dashboard's session cookies. Unset: a random key per process (logged as a
+    # WARNING), so sessions end at a restart and do not cross replicas.
+    session_secret: SecretStr | None = Field(
+        default=None, validation_alias="CROSSTALK_SESSION_SECRET"
+    )
+
     # Tests and demos only: the process clock starts at this instant (ISO 8601, with its
     # zone) and runs at the real pace, so a subprocess shares its test's calendar.
     clock_start: datetime | None = Field(default=None, validation_alias="CROSSTALK_CLOCK_START")

@@ -1,6 +1,7 @@
 """Erasing a customer: every row Crosstalk keeps about the flags of one CRM ref or one
 customer name — the flags, who flagged them, their topics, broadcasts, interpretations,
-outcomes, ratings, routing feedback, queued side effects and stored inbound events."""
+outcomes, ratings, routing feedback, queued side effects and stored inbound events, and
+what listening kept of them (the suggestions of those messages, labels holding their text)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from collections.abc import Sequence
 from sqlalchemy import Delete, and_, delete, func, or_, select
 from sqlmodel import Session, col
 
+from store import labels
 from store.models import (
     Broadcast,
     Flag,
@@ -21,6 +23,7 @@ from store.models import (
     Rating,
     RoutingFeedback,
 )
+from store.models_listening import Suggestion
 
 # Which outbox kinds name which table's row as their subject.
 _SUBJECTS = {
@@ -99,8 +102,30 @@ def erase_customer(
         ("topics", FlagTopic),
     ):
         counts[name] = _gone(session, delete(model).where(col(model.flag_id).in_(flag_ids)))
+    counts["labels"], counts["suggestions"] = _listening(session, org_id, found, broadcast_ids)
     _gone(session, delete(Flag).where(col(Flag.id).in_(flag_ids)))
     return counts
+
+
+def _listening(
+    session: Session, org_id: int, found: Sequence[Flag], broadcast_ids: list[int]
+) -> tuple[int, int]:
+    """The suggestions of the erased messages, and every label holding their words."""
+    flag_ids = [f.id for f in found if f.id is not None]
+    same_message = [
+        and_(col(Suggestion.channel_id) == f.channel_id, col(Suggestion.message_id) == f.message_id)
+        for f in found
+    ]
+    mine = and_(
+        col(Suggestion.org_id) == org_id,
+        or_(col(Suggestion.flag_id).in_(flag_ids), *same_message),
+    )
+    said = list(session.execute(select(col(Suggestion.text)).where(mine)).scalars())
+    texts = [f.excerpt for f in found] + said
+    erased = labels.erase(
+        session, org_id=org_id, flag_ids=flag_ids, broadcast_ids=broadcast_ids, texts=texts
+    )
+    return erased, _gone(session, delete(Suggestion).where(mine))
 
 
 def _gone(session: Session, statement: Delete) -> int:

@@ -71,6 +71,7 @@ class Flag(SQLModel, table=True):
     flagger_id: str
     flagger_team_id: int | None = Field(default=None, foreign_key="teams.id")
     flagged_at: datetime = Field(sa_type=UtcDateTime)
+    message_at: datetime | None = _ts()  # the flagged message's own time (time to flag)
     via: str
     is_public: bool = True
     origin_shared: bool = False

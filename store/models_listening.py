@@ -63,6 +63,7 @@ class Suggestion(SQLModel, table=True):
     platform: str
     channel_id: str
     message_id: str
+    thread_id: str | None = None  # the thread root, when the message is a reply
     message_at: datetime | None = Field(default=None, sa_type=UtcDateTime, nullable=True)
     author_id: str | None = None
     text: str

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, case, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col
@@ -18,6 +18,9 @@ from store.models import InboxEvent, OutboxMessage
 
 Row = TypeVar("Row", InboxEvent, OutboxMessage)
 MAX_ERROR = 500
+# Inbound kinds whose payload is erased once handled: a watched channel's messages, scored
+# and (unless suggested, then kept in `suggestions`) forgotten; the key stays, for retries.
+FORGET_WHEN_DONE = ("watched",)
 
 
 def _claimable(model: type[Row], now: datetime) -> list[ColumnElement[bool]]:
@@ -226,10 +229,20 @@ def finish_many(
     """Mark several leased rows done in one statement; how many were still this owner's."""
     if not ids:
         return 0
+    values: dict[str, object] = {
+        "status": "done",
+        "lease_owner": None,
+        "lease_until": None,
+        "done_at": now,
+    }
+    if model is InboxEvent:  # words nobody flagged are not kept (SPEC "Listening": privacy)
+        values["payload"] = case(
+            (col(InboxEvent.kind).in_(FORGET_WHEN_DONE), "{}"), else_=col(InboxEvent.payload)
+        )
     stmt = (
         update(model)
         .where(col(model.id).in_(ids), col(model.lease_owner) == owner)
-        .values(status="done", lease_owner=None, lease_until=None, done_at=now)
+        .values(**values)
     )
     return int(session.execute(stmt).rowcount)  # type: ignore[attr-defined]
 

@@ -102,7 +102,7 @@ async def test_each_team_gets_its_week_at_its_local_time(db_url: str) -> None:
         (billing,) = digests_in(server, "C0BILLING")
         facts = fields(billing)
         assert billing["blocks"][0]["text"]["text"] == "📰 Weekly digest — Billing, 2026-W47"
-        assert "2 flags routed to Billing (1 answered, 1 waiting)" in all_text(billing)
+        assert "2 flags routed to Billing (1 responded to, 1 waiting)" in all_text(billing)
         waiting = facts["Waiting for a first response"]
         assert waiting.startswith("• <https://acme.slack.com/archives/C0CUSTOMERS/p")
         assert "|“Please refund the invoice”>" in waiting
@@ -122,7 +122,10 @@ async def test_each_team_gets_its_week_at_its_local_time(db_url: str) -> None:
         assert digests_in(server, "C0PRODUCT") == []  # 09:00 in New York is 14:00 UTC
 
         (eng,) = digests_in(server, "C0ENG")
-        assert fields(eng)["Waiting for a first response"] == "nothing — every flag answered"
+        assert (
+            fields(eng)["Waiting for a first response"]
+            == "nothing — every flag had a first response"
+        )
 
         # The managers' digest: a direct message to each manager (no managers channel).
         (dm_call,) = server.slack.calls_to("conversations.open")
@@ -217,11 +220,13 @@ async def test_managers_channel_gets_the_org_digest(db_url: str) -> None:
         await server.settle()
         (leaders,) = cards_in(server.slack, "C0LEADERS")
         assert leaders["blocks"][0]["text"]["text"] == "📊 Org digest — Acme, 2026-W47"
-        assert "3 flags · 4 broadcasts, 3 answered" in all_text(leaders)
+        assert "3 flags · 4 broadcasts, 3 responded to" in all_text(leaders)
         facts = fields(leaders)
-        assert facts["Fastest teams (business hours)"] == "• Engineering: p50 3m 20s (1 answered)"
+        assert (
+            facts["Fastest teams (business hours)"] == "• Engineering: p50 3m 20s (1 responded to)"
+        )
         assert facts["Slowest teams (business hours)"] == (
-            "• Billing: p50 15m (1 answered)\n• Product: p50 10m (1 answered)"
+            "• Billing: p50 15m (1 responded to)\n• Product: p50 10m (1 responded to)"
         )
         # Every reply this week came from another team than the flagger's (Ann, Success).
         assert facts["New cross-team connections"] == (
@@ -234,6 +239,11 @@ async def test_managers_channel_gets_the_org_digest(db_url: str) -> None:
 
 
 # ---------------------------------------------------------------------------- the chart
+
+
+def maturity_files(server: Server) -> list[Any]:
+    """The maturity trend's uploads (a team's digest also carries its own weeks' chart)."""
+    return [f for f in server.slack.files.values() if f.filename.startswith("maturity-")]
 
 
 async def test_the_maturity_trend_goes_into_the_digest_thread(db_url: str) -> None:
@@ -259,7 +269,7 @@ async def test_the_maturity_trend_goes_into_the_digest_thread(db_url: str) -> No
         points = json.loads(chart_row.target)["points"]
         assert [label for label, _ in points] == [f"W{n}" for n in range(40, 48)]
         assert [score is None for _, score in points] == [True] * 4 + [False] * 4
-        (file,) = [f for f in server.slack.files.values() if f.channels == ["C0BILLING"]]
+        (file,) = [f for f in maturity_files(server) if f.channels == ["C0BILLING"]]
         assert (file.filename, file.channels, file.thread_ts) == (
             "maturity-2026-W47.png",
             ["C0BILLING"],
@@ -291,7 +301,7 @@ async def test_a_chart_whose_upload_answer_was_lost_is_not_uploaded_twice(db_url
         if row.status == "pending":  # Slack shared the file but answered 500: a retry
             clock.set(row.next_attempt_at)
             await server.settle()
-        charts = [f for f in server.slack.files.values() if f.channels == ["C0BILLING"]]
+        charts = [f for f in maturity_files(server) if f.channels == ["C0BILLING"]]
         assert len(charts) == 1  # a second upload would be a second file
         (row,) = server.query(select(OutboxMessage).where(OutboxMessage.dedupe_key == key))
         assert row.status == "done"
@@ -336,7 +346,7 @@ async def test_cli_dry_run_prints_and_send_is_once(
         )
         out = capsys.readouterr().out
         assert out.startswith("📰 Weekly digest — Billing, 2026-W47\n")
-        assert "2 flags routed to Billing (1 answered, 1 waiting)" in out
+        assert "2 flags routed to Billing (1 responded to, 1 waiting)" in out
         assert "  • “Please refund the invoice” <https://acme.slack.com/archives/" in out
         assert server.query(select(OutboxMessage).where(OutboxMessage.kind == "digest")) == []
 

@@ -25,6 +25,8 @@ TABLES = (
     "routing_feedback",
     "outbox",
     "processed_events",
+    "listening_labels",
+    "suggestions",
 )
 
 
@@ -72,6 +74,7 @@ async def test_erase_by_crm_ref_removes_the_customer_everywhere(
             conn.execute(text("UPDATE outcomes SET crm_ref = 'CRM-GLOBEX'"))
         await server.settle()
         assert rows_mentioning(server, "Globex") and rows_mentioning(server, gone)
+        assert rows_mentioning(server, "Globex")["listening_labels"] == 1  # billing's positive
 
         assert main(["erase", "--crm-ref", "CRM-GLOBEX"], clock=server.runtime.clock) == 0
         assert "erased 'CRM-GLOBEX': 1 flags" in capsys.readouterr().out

@@ -273,7 +273,8 @@ async def test_the_server_runs_the_named_jobs_from_the_database(db_url: str) -> 
             with server.runtime.engine.connect() as conn:
                 rows = conn.execute(text(f"SELECT id, next_run_time FROM {TABLE} ORDER BY id"))
                 stored = {row.id: row.next_run_time for row in rows}
-            assert set(stored) == {"Acme:sla_nudges", "Acme:weekly_digests", "Acme:prune_inbox"}
+            jobs = {"sla_nudges", "weekly_digests", "prune_inbox", "listening_model"}
+            assert set(stored) == {f"Acme:{name}" for name in jobs}
             # Scheduled (APScheduler keeps its next run on the wall clock, so not compared).
             assert all(v is not None for v in stored.values())
         digests = [m for m in slack.posted("C0BILLING") if "Weekly digest —" in all_text(m)]

@@ -48,12 +48,13 @@ class FlagRequest:
     message: MessageRef
     flagger: UserRef
     at: datetime
-    via: Literal["reaction", "shortcut", "mention", "action"]
+    via: Literal["reaction", "shortcut", "mention", "action", "suggestion"]
     text: str | None = None
     author: UserRef | None = None
     teams: tuple[str, ...] | None = None
     customer: str | None = None
     note: str | None = None
+    message_at: datetime | None = None  # when the message itself was sent, if the payload says
 
 
 @dataclass(frozen=True)
@@ -125,6 +126,42 @@ class Command:
     args: tuple[str, ...] = field(default_factory=tuple)
 
 
+@dataclass(frozen=True)
+class HomeOpened:
+    """A person opened Crosstalk's home (Slack App Home): their own view is read and
+    published in the request's wake. Never stored: publishing a view again is harmless."""
+
+    workspace: WorkspaceRef
+    user: UserRef
+
+
+@dataclass(frozen=True)
+class WatchedMessage:
+    """A new human message in a watched channel (SPEC "Listening"), to be scored. Its text
+    is kept only if it is suggested; `external`: its author belongs to another organisation
+    (a customer in a shared channel)."""
+
+    workspace: WorkspaceRef
+    message: MessageRef
+    author: UserRef
+    text: str
+    at: datetime
+    external: bool = False
+
+
+@dataclass(frozen=True)
+class SuggestionAnswer:
+    """**Flag** (`teams`: the suggested ones, or those chosen in the form) or **Not a flag**
+    pressed on a suggestion card."""
+
+    workspace: WorkspaceRef
+    user: UserRef
+    suggestion_id: int
+    action: Literal["flag", "dismiss"]
+    at: datetime
+    teams: tuple[str, ...] | None = None
+
+
 Event = (
     IncomingMessage
     | Reaction
@@ -133,6 +170,8 @@ Event = (
     | InterpretationForm
     | OutcomeForm
     | RatingGiven
+    | WatchedMessage
+    | SuggestionAnswer
 )
 _KINDS: dict[str, type[Any]] = {
     "message": IncomingMessage,
@@ -142,6 +181,8 @@ _KINDS: dict[str, type[Any]] = {
     "interpretation_form": InterpretationForm,
     "outcome_form": OutcomeForm,
     "rating": RatingGiven,
+    "watched": WatchedMessage,
+    "suggestion_answer": SuggestionAnswer,
 }
 _NAMES = {v: k for k, v in _KINDS.items()}
 

@@ -45,9 +45,10 @@ def header(s: Snapshot) -> list[str]:
     tz = ZoneInfo(s.timezone)
     start, end = s.started.astimezone(tz), s.ended.astimezone(tz)
     return [
-        f"Crosstalk demo: {s.org} on a local Slack stand-in (no accounts, no internet)",
+        f"Crosstalk demo: {s.org} on local Slack and Microsoft Teams stand-ins"
+        " (no accounts, no internet)",
         f"  story time  {start:%a %d %b %Y %H:%M} -> {end:%a %d %b %H:%M} {s.timezone}"
-        " (played in seconds)",
+        " (after six weeks of history; played in seconds)",
         f"  database    {s.database}",
         "",
     ]

@@ -6,7 +6,7 @@ script meant to happen."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from bot.core.refs import Platform, UserRef
 from config.schema import CrosstalkConfig
 from store.models import Broadcast, Flag, FlagFlagger, Interpretation, OutboxMessage, Team
 from store.orgs import teams_of
@@ -116,16 +117,24 @@ def _secs(start: datetime | None, end: datetime | None) -> float | None:
 
 
 class _Reader:
-    def __init__(self, session: Session, slack: FakeSlack, org_id: int) -> None:
+    def __init__(
+        self, session: Session, slack: FakeSlack, org_id: int, names: Mapping[str, str]
+    ) -> None:
         self.session = session
         self.slack = slack
         self.org_id = org_id
+        self.names = names  # people the Slack stand-in does not know (Teams users)
         rows = session.exec(select(Team).where(Team.org_id == org_id).order_by(col(Team.id)))
         self.teams = {t.id or 0: t for t in rows}
 
     def user(self, user_id: str | None) -> str:
         info: dict[str, Any] = self.slack.users.get(user_id or "", {})
-        return str(info.get("real_name") or user_id or "someone")
+        return str(info.get("real_name") or self.names.get(user_id or "") or user_id or "someone")
+
+    def person(self, user: UserRef) -> str:
+        """A name, with the platform when it is not Slack (the same person may be in both)."""
+        name = self.user(user.id)
+        return name if user.platform == Platform.SLACK else f"{name} (in Teams)"
 
     def channel(self, channel_id: str) -> str:
         info = self.slack.channels.get(channel_id)
@@ -221,13 +230,13 @@ class _Reader:
             ),
         )
 
-    def uncounted(self) -> list[Uncounted]:
+    def uncounted(self, flag_ids: set[int]) -> list[Uncounted]:
         """Replies in card threads that did not become interpretations, and why."""
         s = self.session
         counted = set(s.exec(select(Interpretation.channel_id, Interpretation.message_id)).all())
         out: list[Uncounted] = []
         for b in s.exec(select(Broadcast).order_by(col(Broadcast.id))):
-            if not b.message_id:
+            if not b.message_id or b.flag_id not in flag_ids:
                 continue
             flaggers = set(
                 s.exec(select(FlagFlagger.user_id).where(FlagFlagger.flag_id == b.flag_id))
@@ -259,21 +268,32 @@ def collect(
     ended: datetime,
     database: str,
     listening: Sequence[str],
+    names: Mapping[str, str] | None = None,
 ) -> Snapshot:
+    """What the server recorded of the flags raised from `started` on (the story's; the
+    weeks before it are summed up elsewhere)."""
     with Session(engine) as session:
-        read = _Reader(session, slack, org_id)
-        flags = [read.flag(f) for f in session.exec(select(Flag).order_by(col(Flag.id)))]
-        uncounted = read.uncounted()
+        read = _Reader(session, slack, org_id, names or {})
+        rows = session.exec(
+            select(Flag)
+            .where(Flag.org_id == org_id, col(Flag.flagged_at) >= started)
+            .order_by(col(Flag.id))
+        )
+        flags = [read.flag(f) for f in rows]
+        uncounted = read.uncounted({f.id for f in flags})
         sla = {t.key: t.sla_seconds for t in read.teams.values()}
     team_channels = {t.slack_channel for t in config.teams if t.slack_channel}
     cards = [
-        m for c in team_channels for m in slack.posted(c) if m.get("thread_ts") in (None, m["ts"])
+        m
+        for c in team_channels
+        for m in slack.posted(c)
+        if m.get("thread_ts") in (None, m["ts"]) and float(m["ts"]) >= started.timestamp()
     ]
     return Snapshot(
         org=config.org.name,
         timezone=config.org.timezone,
         business_hours=config.org.business_hours,
-        managers=tuple(read.user(u) for u in config.roi.managers),
+        managers=tuple(read.person(u) for u in config.roi.manager_refs),
         listening=tuple(read.channel(c) for c in listening),
         teams=tuple(
             TeamRow(
@@ -281,7 +301,7 @@ def collect(
                 name=t.name,
                 channel=read.channel(t.slack_channel) if t.slack_channel else "-",
                 sla_seconds=sla[t.key],
-                members=tuple(read.user(m) for m in t.members),
+                members=tuple(read.person(m) for m in t.member_refs),
                 timezone=t.timezone or config.org.timezone,
                 hours=t.business_hours or config.org.business_hours,
             )

@@ -11,6 +11,7 @@ from bot.core.events import CardAction, Reaction
 from bot.handlers.context import OrgContext
 from bot.handlers.interpret import enqueue_card_updates
 from bot.handlers.timing import refresh_broadcast, refresh_flag
+from bot.listening import labels as feedback
 from store import broadcasts, flags, orgs
 from store.models import Broadcast, Flag, RoutingFeedback
 
@@ -88,6 +89,9 @@ def _not_for_us(
             at=event.at,
         )
     )
+    team = org.team_by_id(broadcast.team_id)
+    if team is not None:  # the labels follow the flag's teams
+        feedback.not_for_us(session, flag=flag, broadcast=broadcast, team=team.key, at=event.at)
     session.flush()
     if not broadcasts.any_active(session=session, flag_id=flag.id or 0) and (
         flag.status != "resolved"

@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from bot.handlers.context import OrgContext
+from bot.listening import labels as feedback
 from config.schema import TeamConfig
 from store import broadcasts
 from store.models import Flag
@@ -26,8 +27,16 @@ def team_channel(team: TeamConfig, origin_platform: str) -> tuple[str, str]:
 
 
 def broadcast(
-    *, session: Session, org: OrgContext, flag: Flag, teams: tuple[str, ...], now: datetime
+    *,
+    session: Session,
+    org: OrgContext,
+    flag: Flag,
+    teams: tuple[str, ...],
+    now: datetime,
+    teaches: bool = True,
 ) -> None:
+    """`teaches`: whether the teams were chosen (by a rule, the model or a person) and so
+    are labels for routing; the default teams are not (they would teach themselves)."""
     assert flag.id is not None
     for key in teams:
         team = org.config.team(key)
@@ -51,6 +60,7 @@ def broadcast(
             subject_id=b.id,
             now=now,
         )
+    feedback.flagged(session, flag=flag, teams=teams if teaches else (), at=now)
     if teams:
         enqueue_outbox(
             session,

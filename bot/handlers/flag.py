@@ -8,12 +8,14 @@ is shared) is asked before the transaction, so no database connection waits on a
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from bot.core.clock import Clock
+from bot.core.clock import Clock, from_epoch
 from bot.core.events import FlagRequest, Reaction
 from bot.core.refs import UserRef
 from bot.handlers.broadcast import broadcast
@@ -22,11 +24,13 @@ from bot.handlers.redact import redact
 from bot.handlers.route import Routing, route, with_override
 from bot.handlers.sentiment import analyze
 from bot.handlers.webhook import enqueue_webhook
+from bot.listening.routing import routing_for as learned_routing
 from store import flags
 from store.db import Database
 from store.models import Flag
 from store.orgs import teams_of
 
+log = logging.getLogger("crosstalk.flag")
 EXCERPT_LIMIT = 1500
 
 
@@ -46,11 +50,19 @@ class Facts:
     permalink: str | None
     shared: bool
     private: bool
+    at: datetime | None = None  # the message's own timestamp, when the platform tells it
 
 
-def routing_for(text: str, channel_id: str, org: OrgContext) -> Routing:
-    """The teams and topics the rules give a message (also used to prefill the form)."""
+def routing_for(
+    text: str, channel_id: str, org: OrgContext, session: Session | None = None
+) -> Routing:
+    """The teams and topics the rules give a message (also used to prefill the form); with
+    a session, the org's model routes a message no rule matches."""
     sentiment = analyze(text).label
+    if session is not None:
+        return learned_routing(
+            session=session, org=org, text=text, channel_id=channel_id, sentiment=sentiment
+        )
     return route(text=text, channel_id=channel_id, sentiment=sentiment, config=org.config)
 
 
@@ -72,18 +84,31 @@ def join(*, session: Session, org: OrgContext, event: FlagRequest) -> int | None
     return existing.id
 
 
+def _slack_ts(message_id: str) -> datetime | None:
+    """A Slack message's id is its own `ts` (elsewhere the fetched message tells the time)."""
+    try:
+        return from_epoch(message_id)
+    except ValueError:
+        return None
+
+
 async def facts_of(event: FlagRequest, gateways: Gateways) -> Facts | None:
     gateway = gateways.get(event.message.platform)
     text, author = event.text, event.author
+    at = event.message_at
+    if at is None and event.message.platform.value == "slack":
+        at = _slack_ts(event.message.id)
     if text is None:
         fetched = await gateway.fetch_message(event.message)
         if fetched is None:
             return None
-        text, author = fetched.text, fetched.author
+        text, author, at = fetched.text, fetched.author, fetched.at
     permalink = await gateway.permalink(event.message)
     shared = await gateway.is_shared_channel(event.message.channel)
     private = await gateway.is_private_channel(event.message.channel)
-    return Facts(text=text, author=author, permalink=permalink, shared=shared, private=private)
+    return Facts(
+        text=text, author=author, permalink=permalink, shared=shared, private=private, at=at
+    )
 
 
 def create(
@@ -98,8 +123,12 @@ def create(
     """The new flag, its broadcasts, its notice and its CRM webhook, in one transaction."""
     sentiment = analyze(facts.text)
     m = event.message
-    routing = route(
-        text=facts.text, channel_id=m.channel.id, sentiment=sentiment.label, config=org.config
+    routing = learned_routing(
+        session=session,
+        org=org,
+        text=facts.text,
+        channel_id=m.channel.id,
+        sentiment=sentiment.label,
     )
     if event.teams is not None:
         routing = with_override(routing, tuple(t for t in event.teams if org.config.team(t)))
@@ -124,6 +153,7 @@ def create(
             flagger_id=event.flagger.id,
             flagger_team_id=flagger_teams[0] if flagger_teams else None,
             flagged_at=event.at,
+            message_at=facts.at,
             via=event.via,
             is_public=not facts.private,
             origin_shared=facts.shared,
@@ -132,7 +162,9 @@ def create(
     )
     assert flag.id is not None
     now = clock.now()
-    broadcast(session=session, org=org, flag=flag, teams=routing.teams, now=now)
+    broadcast(
+        session=session, org=org, flag=flag, teams=routing.teams, now=now, teaches=routing.teaches
+    )
     enqueue_webhook(session, org=org, gateways=gateways, event="flag", subject_id=flag.id, now=now)
     return FlagResult(flag.id, True, routing.teams)
 
@@ -147,11 +179,24 @@ async def flag_message(
     if facts is None:
         return None
     try:
-        return await db.run(
+        result = await db.run(
             lambda s: create(
                 session=s, event=event, facts=facts, org=org, gateways=gateways, clock=clock
             )
         )
+        m = event.message
+        log.info(
+            "flag %s created (%s) on %s %s/%s by %s, routed to %s",
+            result.flag_id,
+            event.via,
+            m.platform.value,
+            m.channel.id,
+            m.id,
+            event.flagger.id,
+            ", ".join(result.teams) or "no team",
+            extra={"flag_id": result.flag_id, "event": "flag_created"},
+        )
+        return result
     except IntegrityError:  # another process created the same flag a moment ago: join it
         joined = await db.run(lambda s: join(session=s, org=org, event=event))
         assert joined is not None

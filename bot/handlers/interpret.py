@@ -13,6 +13,7 @@ from bot.core.clock import Clock
 from bot.core.events import IncomingMessage, InterpretationForm
 from bot.handlers.context import OrgContext
 from bot.handlers.timing import refresh_broadcast
+from bot.listening import labels as feedback
 from config.schema import TeamConfig
 from store import broadcasts, flags, interpretations
 from store.models import Broadcast, Flag, Interpretation
@@ -130,9 +131,21 @@ def on_message(
     )
     interpretations.save(session=session, interpretation=interp)
     refresh_broadcast(session, broadcast, org)
+    _answered(session, org, flag, broadcast, interp)
     _mark_progress(session, flag, org, clock)
     _enqueue_mirrors(session, org, interp, flag, clock)
     return interp.id
+
+
+def _answered(
+    session: Session, org: OrgContext, flag: Flag, broadcast: Broadcast, interp: Interpretation
+) -> None:
+    """A member of the broadcast's team answered it: a routing label for that team."""
+    team = org.team_by_id(broadcast.team_id)
+    if team is not None and interp.author_team_id == broadcast.team_id:
+        feedback.answered(
+            session, flag=flag, broadcast=broadcast, team=team.key, at=interp.created_at
+        )
 
 
 def _mark_progress(session: Session, flag: Flag, org: OrgContext, clock: Clock) -> None:
@@ -231,6 +244,8 @@ def on_form(
     )
     interpretations.save(session=session, interpretation=interp)
     refresh_broadcast(session, broadcast, org)
+    if not is_flagger:
+        _answered(session, org, flag, broadcast, interp)
     _mark_progress(session, flag, org, clock)
     _enqueue_mirrors(session, org, interp, flag, clock)
     return interp.id

@@ -9,6 +9,7 @@ of those topics (tagged by an earlier rule, or the key of a team it reaches).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 
@@ -23,6 +24,13 @@ class Routing:
     teams: tuple[str, ...]
     tags: tuple[str, ...]
     matched_rules: tuple[int, ...]
+    fallback: bool = False  # the teams are routing.default_teams: nobody chose them
+
+    @property
+    def teaches(self) -> bool:
+        """Whether the teams say something about the message (a rule, the model or a
+        person chose them), so a label may learn them; the default teams say nothing."""
+        return not self.fallback
 
     @property
     def topics(self) -> tuple[str, ...]:
@@ -59,7 +67,16 @@ def _matches(
     return not (rule.sentiment and sentiment not in rule.sentiment)
 
 
-def route(*, text: str, channel_id: str, sentiment: str, config: CrosstalkConfig) -> Routing:
+def route(
+    *,
+    text: str,
+    channel_id: str,
+    sentiment: str,
+    config: CrosstalkConfig,
+    learned: Callable[[], Sequence[str]] | None = None,
+) -> Routing:
+    """`learned`: the teams the org's model routes the message to when it is confident
+    (SPEC "Listening"), asked only when no rule matches; they replace the default teams."""
     teams: list[str] = []
     topics: list[str] = []
     matched: list[int] = []
@@ -75,9 +92,14 @@ def route(*, text: str, channel_id: str, sentiment: str, config: CrosstalkConfig
             add(rule.teams, teams)
             if not _topics_only(rule):  # there the topics are the condition, not tags
                 add(rule.topics, topics)
-    if not teams:
+    if not teams and learned is not None:
+        teams = [t for t in dict.fromkeys(learned()) if config.team(t) is not None]
+    fallback = not teams
+    if fallback:
         teams = list(config.routing.default_teams)
-    return Routing(teams=tuple(teams), tags=tuple(topics), matched_rules=tuple(matched))
+    return Routing(
+        teams=tuple(teams), tags=tuple(topics), matched_rules=tuple(matched), fallback=fallback
+    )
 
 
 def with_override(routing: Routing, teams: tuple[str, ...]) -> Routing:

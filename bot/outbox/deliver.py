@@ -10,6 +10,7 @@ records what it posted in another.
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 from sqlmodel import Session
@@ -17,12 +18,13 @@ from sqlmodel import Session
 from bot.core.cards import Content
 from bot.core.clock import Clock
 from bot.core.refs import ChannelRef, MessageRef, Platform, UserRef
-from bot.handlers import nudge, ratings, webhook
+from bot.handlers import listen, nudge, ratings, webhook
 from bot.handlers.cards import broadcast_card, localize, mirror_text, notice_card
 from bot.handlers.context import Gateways, OrgContext
 from bot.handlers.digest import plan as digest_plan
 from bot.handlers.timing import refresh_broadcast
 from bot.outbox import features
+from bot.outbox import suggestions as listening
 from bot.outbox.base import (
     SKIP,
     Deliverer,
@@ -36,6 +38,7 @@ from store import broadcasts, flags, interpretations, queue
 from store.db import Database
 from store.models import Broadcast, Flag, Interpretation, OutboxMessage
 
+log = logging.getLogger("crosstalk.outbox")
 __all__ = ["DELIVERERS", "SKIP", "order_keys", "subject_of"]
 
 # Rows about one flag are delivered in order (its cards, then its notice; a card's post
@@ -112,6 +115,15 @@ async def _card_post(
         refresh_broadcast(session, b, org)
 
     await db.run(record)
+    log.info(
+        "broadcast %s posted to %s %s as %s (flag %s)",
+        b.id,
+        b.platform,
+        b.channel_id,
+        posted.message.id,
+        b.flag_id,
+        extra={"broadcast_id": b.id, "flag_id": b.flag_id, "event": "broadcast_posted"},
+    )
     return encode_message(posted)
 
 
@@ -263,4 +275,6 @@ DELIVERERS: dict[str, Deliverer] = {
     digest_plan.CHART: features.deliver_chart,
     nudge.NUDGE: features.deliver_nudge,
     nudge.ESCALATION: features.deliver_escalation,
+    listen.CARD: listening.deliver_card,
+    listen.UPDATE: listening.deliver_update,
 }

@@ -1,5 +1,5 @@
 """Deliverers of the features that post on a schedule: the weekly digests with their
-trend chart, and the SLA reminders and escalations. Composed at send time from the
+charts, and the SLA reminders and escalations. Composed at send time from the
 database (bot.handlers.digest, bot.handlers.nudge build the content); posted once."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from bot.core.clock import Clock
 from bot.core.refs import ChannelRef, MessageRef, Platform
 from bot.handlers.cards import localize
 from bot.handlers.context import Gateways, OrgContext
-from bot.handlers.digest.chart import trend_png
+from bot.handlers.digest.files import chart_file, chart_targets
 from bot.handlers.digest.plan import CHART, KIND, Digest, build
 from bot.handlers.nudge import escalation_card, reminder_text, waiting_now
 from bot.outbox.base import SKIP, encode_message, post_once, send_to
@@ -37,45 +37,41 @@ async def deliver_digest(
         return SKIP
     card = await localize(digest.card, row.platform, gws)  # people of the other platform
     posted = await send_to(gws.get(row.platform), row, target, card)
-    if digest.chart is not None:
-        chart_target = {
-            "channel": posted.message.channel.id,
-            "thread": posted.message.id,
-            "week": digest.week,
-            "points": digest.chart,
-        }
-        await db.run(
-            lambda s: enqueue_outbox(
-                s,
+    where = {"channel": posted.message.channel.id, "thread": posted.message.id}
+    charts = [(suffix, {**where, **spec}) for suffix, spec in chart_targets(digest)]
+
+    def queue_charts(session: Session) -> None:
+        for suffix, chart_target in charts:
+            enqueue_outbox(
+                session,
                 org_id=row.org_id,
-                dedupe_key=f"{row.dedupe_key}:chart",
+                dedupe_key=f"{row.dedupe_key}:{suffix}",
                 kind=CHART,
                 platform=row.platform,
                 now=now,
                 target=json.dumps(chart_target),
             )
-        )
+
+    if charts:
+        await db.run(queue_charts)
     return encode_message(posted)
 
 
 async def deliver_chart(
     row: OutboxMessage, db: Database, org: OrgContext, gws: Gateways, clock: Clock
 ) -> str:
-    """Upload the maturity trend into the digest's thread, once: an earlier attempt's upload
-    (its answer lost) is looked for first, by file name in Slack and by marker in Teams."""
+    """Upload a chart (a team's weeks, or the maturity trend) into the digest's thread,
+    once: an earlier attempt's upload (its answer lost) is looked for first, by file name
+    in Slack and by marker in Teams."""
     target: dict[str, Any] = json.loads(row.target)
-    points = [
-        (str(label), None if score is None else int(score)) for label, score in target["points"]
-    ]
-    week = str(target["week"])
-    data = trend_png(points, title=f"{org.config.org.name}: maturity score by week")
+    file = chart_file(org, target)
     channel = ChannelRef(Platform(row.platform), str(target["channel"]))
     await gws.get(row.platform).upload(
         channel,
-        filename=f"maturity-{week}.png",
-        data=data,
-        title=f"Maturity trend to {week}",
-        comment="Org maturity score, week by week (gaps: not enough data that week).",
+        filename=file.filename,
+        data=file.data,
+        title=file.title,
+        comment=file.comment,
         thread_id=str(target["thread"]),
         marker=f"ct-{row.id}",  # an upload whose answer was lost is found, not repeated
     )

@@ -132,7 +132,8 @@ def test_values_are_parsed_once_at_load() -> None:
     assert not config.roi.is_manager(UserRef(Platform.TEAMS, "U0MGR"))
     assert problems(ORG_TOML.replace('managers = ["U0MGR"]', 'managers = ["U0MGR", "mia"]')) == [
         "roi.managers[1]: 'mia' is neither a Slack user id (U… or W…) nor a Teams user's Entra"
-        " object id"
+        " object id; a Slack user may also be written @name or name@example.com (a profile's ⋮"
+        ' menu → "Copy member ID")'
     ]
 
 

@@ -33,7 +33,8 @@ def test_the_default_is_the_last_30_days_including_today() -> None:
     p = parse(None)
     assert (p.start, p.end) == (utc(2026, 10, 23), utc(2026, 11, 22))
     assert p.days == 30 and not p.explicit  # the maturity score then uses its own 28 days
-    assert parse("").explicit is False
+    with pytest.raises(ValueError, match="The period is empty"):
+        parse("")  # given but empty (`--period ""`): a usage error, not the default
     typed = parse(" 30d ")
     assert (typed.start, typed.end, typed.explicit) == (p.start, p.end, True)
 

@@ -88,6 +88,15 @@ METRICS_KEYS = {
         "by_kind",
     },
     "objectives": None,
+    "listening": {
+        "suggestions",
+        "answered",
+        "unanswered",
+        "precision",
+        "suggested_share",
+        "time_to_flag",
+        "routing_corrections",
+    },
 }
 TEAM_KEYS = {"key", "flags", "ttfr", "sla_attainment", "ei", "siloed", "reach"}
 COMPONENTS = ["listening", "engagement", "silo_breaking", "openness", "responsiveness"]
@@ -800,4 +809,4 @@ def test_no_figure_is_nan_or_negative_zero(make: Any) -> None:
     data = make(MIXED_ORG)
     mixed(data, seed=11)
     text = repr(data.json(LATER, "90d"))
-    assert not re.search(r"nan|inf|-0\.0\b", text)
+    assert not re.search(r"\bnan\b|\binf\b|-0\.0\b", text)

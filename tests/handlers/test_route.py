@@ -166,7 +166,8 @@ def test_topics_only_rules_match_earlier_tags_and_team_keys() -> None:
 
 def test_no_match_goes_to_the_default_teams() -> None:
     r = routed(KEYWORDS, "hello there")
-    assert r == Routing(teams=("success",), tags=(), matched_rules=())
+    assert r == Routing(teams=("success",), tags=(), matched_rules=(), fallback=True)
+    assert not r.teaches  # nobody chose the default teams: no routing label
     assert r.topics == ("success",)
     none = config("", TEAMS.replace('default_teams = ["success"]', "default_teams = []"))
     assert routed(none, "hello").teams == ()

@@ -19,6 +19,10 @@ from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.logger.messages import (
+    warning_client_prioritized_and_token_skipped,
+    warning_token_skipped,
+)
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
@@ -26,10 +30,15 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack import forms, translate
 from bot.adapters.slack.gateway import SlackGateway
+from bot.adapters.slack.home import register_home
+from bot.adapters.slack.listening import on_message as on_watched
+from bot.adapters.slack.listening import register_listening
 from bot.adapters.slack.roi import register_roi
 from bot.core.events import BAD_INPUT, CardAction, Command, FlagRequest, RatingGiven
 from bot.core.refs import Platform, UserRef
 from bot.handlers import flag, interpret, outcomes
+from bot.handlers.help import help_text
+from bot.health import ApiCalls
 from bot.runtime import Runtime
 
 log = logging.getLogger("crosstalk.slack")
@@ -45,6 +54,17 @@ def make_client(runtime: Runtime) -> AsyncWebClient:
     return AsyncWebClient(token=token.get_secret_value(), base_url=runtime.settings.slack_api_base)
 
 
+class _DeliberateChoices(logging.Filter):
+    """Bolt reads SLACK_BOT_TOKEN itself, and warns at construction that it goes unused
+    when a client and an `authorize` are given: both are given on purpose (one client
+    with the token for the gateway and Bolt, `authorize` that survives an outage)."""
+
+    EXPECTED = frozenset({warning_client_prioritized_and_token_skipped(), warning_token_skipped()})
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() not in self.EXPECTED
+
+
 def build_bolt(runtime: Runtime, client: AsyncWebClient) -> AsyncApp:
     settings = runtime.settings
     secret = settings.slack_signing_secret
@@ -58,6 +78,9 @@ def build_bolt(runtime: Runtime, client: AsyncWebClient) -> AsyncApp:
         await next()
         return None
 
+    bolt_logger = logging.getLogger("crosstalk.bolt")
+    if not any(isinstance(f, _DeliberateChoices) for f in bolt_logger.filters):
+        bolt_logger.addFilter(_DeliberateChoices())
     app = AsyncApp(
         client=client,
         authorize=_authorize(client),
@@ -68,11 +91,13 @@ def build_bolt(runtime: Runtime, client: AsyncWebClient) -> AsyncApp:
         request_verification_enabled=False,
         process_before_response=True,
         before_authorize=known_workspace,
-        logger=logging.getLogger("crosstalk.bolt"),
+        logger=bolt_logger,
     )
     app.error(_on_error)
+    register_home(app, runtime)  # before _register's catch-all event listener
     _register(app, runtime)
     register_roi(app, runtime)
+    register_listening(app, runtime)
     return app
 
 
@@ -129,6 +154,8 @@ def _register(app: AsyncApp, runtime: Runtime) -> None:
 
     @app.event("message")
     async def on_message(body: dict[str, Any]) -> None:
+        if await on_watched(runtime, body):  # a watched channel's message, to be scored
+            return
         event = translate.message_event(body)
         if event is not None:
             await runtime.submit(translate.event_key(body), event)
@@ -156,6 +183,15 @@ def _register(app: AsyncApp, runtime: Runtime) -> None:
                 )
             except SlackApiError as exc:  # a hint is best effort: a 500 would make Slack resend
                 log.warning("could not post the flag hint: %s", exc.response.get("error"))
+        elif isinstance(event, Command):  # `@Crosstalk help`, or a word it does not know
+            try:
+                await client.chat_postEphemeral(
+                    channel=event.channel.id,
+                    user=event.user.id,
+                    text=help_text(Platform.SLACK, reaction=org.config.flagging.reaction),
+                )
+            except SlackApiError as exc:  # best effort, as the flag hint
+                log.warning("could not post the help: %s", exc.response.get("error"))
 
     @app.event(re.compile(".*"))
     async def on_other_event() -> None:
@@ -172,7 +208,9 @@ def _register_forms(app: AsyncApp, runtime: Runtime) -> None:
     async def on_shortcut(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
         text = str((body.get("message") or {}).get("text", ""))
-        routing = flag.routing_for(translate.plain_text(text), body["channel"]["id"], org)
+        plain, channel = translate.plain_text(text), str(body["channel"]["id"])
+        # With a session the org's model prefills what no rule matches (learned routing).
+        routing = await runtime.query(lambda s: flag.routing_for(plain, channel, org, s))
         view = forms.flag_modal(
             org.config, list(routing.teams), translate.shortcut_target(body), text
         )
@@ -234,7 +272,7 @@ def _register_buttons(app: AsyncApp, runtime: Runtime) -> None:
             view = forms.interpret_modal(broadcast_id, team.name)
             await client.views_open(trigger_id=body["trigger_id"], view=view)
 
-    @app.action(re.compile(r"^ct_"))
+    @app.action(re.compile(r"^ct_(?!sg_)"))  # suggestion buttons: bot/adapters/slack/listening
     async def on_card_button(
         ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
     ) -> None:
@@ -334,7 +372,7 @@ def _shared_session(client: AsyncWebClient) -> Any:
 def mount(web_app: web.Application, runtime: Runtime) -> AsyncApp:
     client = make_client(runtime)
     web_app.cleanup_ctx.append(_shared_session(client))
-    runtime.gateways.add(SlackGateway(client))
+    runtime.gateways.add(SlackGateway(client, calls=ApiCalls(Platform.SLACK.value, runtime.clock)))
     bolt = build_bolt(runtime, client)
     if runtime.settings.slack_signing_secret is not None:
         web_app.router.add_post("/slack/events", events_handler(runtime, bolt))

@@ -13,9 +13,10 @@ from bot.adapters.slack.render import message_args
 from bot.adapters.slack.translate import plain_text
 from bot.core.cache import Bounded
 from bot.core.cards import Content
-from bot.core.clock import from_epoch
+from bot.core.clock import SystemClock, from_epoch
 from bot.core.gateway import FetchedMessage, GatewayError, Posted
 from bot.core.refs import ChannelRef, MessageRef, Platform, UserRef
+from bot.health import FAILED, OK, REFUSED, ApiCalls
 
 RETRYABLE_ERRORS = {
     "ratelimited",
@@ -24,6 +25,8 @@ RETRYABLE_ERRORS = {
     "fatal_error",
     "request_timeout",
 }
+# The token is refused: no call can work until an admin changes it.
+AUTH_ERRORS = {"invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive"}
 MARKER_EVENT = "crosstalk_post"
 MARKER_PAGES = 5  # history pages (200 messages each) searched for an earlier post
 
@@ -54,8 +57,10 @@ def _error(exc: Exception) -> GatewayError:
 class SlackGateway:
     platform = Platform.SLACK
 
-    def __init__(self, client: AsyncWebClient) -> None:
+    def __init__(self, client: AsyncWebClient, *, calls: ApiCalls | None = None) -> None:
         self.client = client
+        # Every call's outcome, for /healthz and /metrics.
+        self.calls = calls or ApiCalls(Platform.SLACK.value, SystemClock())
         # Posts go through a client without slack_sdk's in-memory retry: it repeats a post
         # whose connection dropped after Slack took it, with no marker check. The outbox
         # retries durably and looks for the marker first.
@@ -77,10 +82,24 @@ class SlackGateway:
         try:
             response = await getattr(client or self.client, method.replace(".", "_"))(**kwargs)
         except (TimeoutError, SlackApiError, aiohttp.ClientError) as exc:
+            self._record(method, exc)
             raise _error(exc) from exc
+        self.calls.record(method, OK)
         data = response.data
         assert isinstance(data, dict)
         return data
+
+    def _record(self, method: str, exc: Exception) -> None:
+        """A refusal of this request says Slack works; an outage, a 5xx, a 429 or a bad
+        token says it does not."""
+        if not isinstance(exc, SlackApiError):
+            self.calls.record(method, FAILED, type(exc).__name__)
+            return
+        status = exc.response.status_code
+        code = exc.response.get("error") if isinstance(exc.response.data, dict) else None
+        failed = status == 429 or status >= 500 or code in RETRYABLE_ERRORS or code in AUTH_ERRORS
+        error = str(code) if code else f"HTTP {status}"
+        self.calls.record(method, FAILED if failed else REFUSED, error, rate_limited=status == 429)
 
     def _posted(self, channel: str, data: dict[str, Any]) -> Posted:
         ts = str(data["ts"])
@@ -173,7 +192,9 @@ class SlackGateway:
                 thread_ts=thread_id,
             )
         except (TimeoutError, SlackApiError, aiohttp.ClientError) as exc:
+            self._record("files.upload", exc)
             raise _error(exc) from exc
+        self.calls.record("files.upload", OK)
 
     async def _thread_has(self, channel: ChannelRef, thread_id: str, filename: str) -> bool:
         """Whether a file of that name is in the thread already (files carry no metadata:

@@ -24,8 +24,10 @@ BOT_SCOPES = [
     "reactions:read",
     "usergroups:read",
     "users:read",
+    "users:read.email",  # names in the config: a person given by e-mail (users.lookupByEmail)
 ]
 BOT_EVENTS = [
+    "app_home_opened",  # each person's App Home, published when they open it
     "app_mention",
     "message.channels",
     "message.groups",
@@ -63,6 +65,11 @@ def manifest(url: str, *, name: str = "Crosstalk", socket_mode: bool = False) ->
             "background_color": "#1d3557",
         },
         "features": {
+            "app_home": {
+                "home_tab_enabled": True,
+                "messages_tab_enabled": True,  # dashboard links and notices come by DM
+                "messages_tab_read_only_enabled": False,
+            },
             "bot_user": {"display_name": name.lower(), "always_online": True},
             "shortcuts": [
                 {

@@ -27,6 +27,17 @@ def register_roi(app: AsyncApp, runtime: Runtime) -> None:
         if not roi_command.is_manager(org, UserRef(Platform.SLACK, str(body.get("user_id", "")))):
             await ack(response_type="ephemeral", text=roi_command.REFUSAL)
             return
+        words = str(body.get("text") or "").split()
+        if roi_command.wants_link(words):  # `/roi web`: a sign-in link, for the asker alone
+            text = await roi_command.dashboard_link(
+                db=runtime.db,
+                org=org,
+                clock=runtime.clock,
+                user=UserRef(Platform.SLACK, str(body.get("user_id", ""))),
+                public_url=runtime.settings.public_url,
+            )
+            await ack(response_type="ephemeral", text=text)
+            return
         try:
             period, team = roi_command.check_args(
                 org, runtime.clock, str(body.get("text") or "").split()

@@ -16,6 +16,7 @@ from bot.core.events import (
     CardAction,
     Command,
     FlagRequest,
+    HomeOpened,
     IncomingMessage,
     InterpretationForm,
     Malformed,
@@ -53,6 +54,7 @@ def tolerant(translate: Callable[P, R]) -> Callable[P, R]:
 NEW_MESSAGE_SUBTYPES = {None, "thread_broadcast", "file_share", "me_message"}
 MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
 RATE = re.compile(r"^ct_rate_([1-5])$")
+HOME_RATE = re.compile(r"^home_rate_([1-5])$")  # the same 1-5 press, on the App Home
 CURRENCY = re.compile(r"^[A-Za-z]{3}$")
 ACTIONS: dict[str, Literal["acknowledge", "not_for_us", "resolve"]] = {
     "ct_ack": "acknowledge",
@@ -397,6 +399,31 @@ def rating_action(body: dict[str, Any], now: datetime) -> RatingGiven | None:
     """A 1-5 press on the notice (`ct_rate_4`, value = the flag id)."""
     action = body["actions"][0]
     match = RATE.match(str(action.get("action_id", "")))
+    if match is None or not str(action.get("value", "")).isdigit():
+        return None
+    return RatingGiven(
+        workspace=_ws(body),
+        user=UserRef(S, body["user"]["id"]),
+        flag_id=int(action["value"]),
+        score=int(match.group(1)),
+        at=from_epoch(action["action_ts"]) if action.get("action_ts") else now,
+    )
+
+
+@tolerant
+def home_opened(body: dict[str, Any]) -> HomeOpened | None:
+    """`app_home_opened` on the Home tab; None for the Messages tab (nothing to publish)."""
+    event = body["event"]
+    if event.get("tab") != "home":
+        return None
+    return HomeOpened(workspace=_ws(body), user=UserRef(S, str(event["user"])))
+
+
+@tolerant
+def home_rating(body: dict[str, Any], now: datetime) -> RatingGiven | None:
+    """A 1-5 press in the App Home (`home_rate_4`, value = the flag id)."""
+    action = body["actions"][0]
+    match = HOME_RATE.match(str(action.get("action_id", "")))
     if match is None or not str(action.get("value", "")).isdigit():
         return None
     return RatingGiven(

@@ -22,6 +22,8 @@ from bot.adapters.teams.connector import Connector
 from bot.adapters.teams.gateway import TeamsGateway
 from bot.adapters.teams.turn import Turns
 from bot.core.events import BAD_INPUT
+from bot.core.refs import Platform
+from bot.health import ApiCalls
 from bot.runtime import Runtime
 
 log = logging.getLogger("crosstalk.teams")
@@ -94,6 +96,7 @@ def build_gateway(
         factory=factory or auth.credentials_factory(settings),
         graph_url=settings.teams_graph_url,
         tenant_id=settings.microsoft_app_tenant_id,
+        calls=ApiCalls(Platform.TEAMS.value, runtime.clock),
     )
     return TeamsGateway(
         connector=connector,

@@ -16,7 +16,10 @@ from typing import Any
 import aiohttp
 from botframework.connector.auth import AuthenticationConstants, ServiceClientCredentialsFactory
 
+from bot.core.clock import SystemClock
 from bot.core.gateway import GatewayError
+from bot.core.refs import Platform
+from bot.health import FAILED, OK, REFUSED, ApiCalls
 
 log = logging.getLogger("crosstalk.teams")
 CONNECTOR_SCOPE = AuthenticationConstants.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE
@@ -57,8 +60,11 @@ class Connector:
         factory: ServiceClientCredentialsFactory,
         graph_url: str,
         tenant_id: str = "",
+        calls: ApiCalls | None = None,
     ) -> None:
         self.app_id = app_id
+        # Every call's outcome, for /healthz and /metrics.
+        self.calls = calls or ApiCalls(Platform.TEAMS.value, SystemClock())
         self.graph_url = graph_url if graph_url.endswith("/") else graph_url + "/"
         self._factory = factory
         self._tenant_id = tenant_id
@@ -90,6 +96,7 @@ class Connector:
             # MSAL is synchronous and may go to the network: keep it off the event loop.
             token = await asyncio.to_thread(creds.get_access_token)
         except Exception as exc:  # MSAL and requests raise many types; all mean "no token"
+            self.calls.record("token", FAILED, type(exc).__name__)
             raise GatewayError(f"teams: no access token ({exc})", retryable=True) from exc
         return str(token) if token else None
 
@@ -103,6 +110,7 @@ class Connector:
         what: str = "teams",
     ) -> dict[str, Any]:
         headers = {"Accept": "application/json"}
+        name = what.removeprefix("teams").strip() or "call"
         token = await self.token(scope)
         if token:
             headers["Authorization"] = f"Bearer {token}"
@@ -118,12 +126,23 @@ class Connector:
                     except ValueError:
                         data = None
                 if resp.status < 300:
+                    self.calls.record(name, OK)
                     return data if isinstance(data, dict) else {}
+                self._record(name, resp.status)
                 raise self._error(what, resp.status, resp.headers, data, changes)
         except (TimeoutError, aiohttp.ClientError) as exc:
+            self.calls.record(name, FAILED, type(exc).__name__)
             raise GatewayError(
                 f"{what}: unreachable ({exc!r})", retryable=True, ambiguous=changes
             ) from exc
+
+    def _record(self, name: str, status: int) -> None:
+        """A refusal of this request (404, 403 on one chat) says Teams works; 401, 429 and
+        5xx say it does not."""
+        failed = status in (401, 429) or status >= 500
+        self.calls.record(
+            name, FAILED if failed else REFUSED, f"HTTP {status}", rate_limited=status == 429
+        )
 
     @staticmethod
     def _error(what: str, status: int, headers: Any, data: Any, changes: bool) -> GatewayError:

@@ -40,9 +40,16 @@ def message(text: str) -> dict[str, Any]:
     return {"task": {"type": "message", "value": text}}
 
 
-def flag_task(config: CrosstalkConfig, prefill: list[str], excerpt: str) -> dict[str, Any]:
+def flag_task(
+    config: CrosstalkConfig,
+    prefill: list[str],
+    excerpt: str,
+    *,
+    data: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """The answer to composeExtension/fetchTask: the form, teams prefilled from routing.
-    Its submission (composeExtension/submitAction) carries the message again."""
+    Its submission (composeExtension/submitAction) carries the message again. `data`: what
+    the submit button sends instead (a suggestion's "Change teams": a task/submit)."""
     quoted = excerpt[:EXCERPT_LIMIT] or "(no text)"
     body: list[dict[str, Any]] = [
         {
@@ -68,7 +75,7 @@ def flag_task(config: CrosstalkConfig, prefill: list[str], excerpt: str) -> dict
         },
         {"type": "Input.Text", "id": "note", "label": "Note", "isMultiline": True},
     ]
-    return _task("Flag for stakeholders", _card(body, "Flag", {"ct": "ct_flag"}))
+    return _task("Flag for stakeholders", _card(body, "Flag", data or {"ct": "ct_flag"}))
 
 
 def interpret_task(broadcast_id: int, team_name: str, error: str | None = None) -> dict[str, Any]:

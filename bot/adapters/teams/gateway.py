@@ -23,6 +23,7 @@ from bot.core.clock import Clock
 from bot.core.gateway import FetchedMessage, GatewayError, Posted, Unsupported
 from bot.core.refs import ChannelRef, MessageRef, Platform, UserRef
 from bot.handlers.context import Gateways
+from bot.health import ApiCalls
 from store.db import Database
 
 log = logging.getLogger("crosstalk.teams")
@@ -64,6 +65,11 @@ class TeamsGateway:
         self.peers = peers  # the other platforms' gateways: names of their people
         self._names: Bounded[str, str] = Bounded()
         self._chat_ids: Bounded[str, str] = Bounded()  # Entra object id -> Teams id (29:…)
+
+    @property
+    def calls(self) -> ApiCalls:
+        """The Connector's record of its calls (for /healthz and /metrics)."""
+        return self.connector.calls
 
     async def _lookup(self, channel_id: str) -> Target | None:
         return await self.db.run(lambda s: target(s, self.org_id, channel_id), read_only=True)

@@ -22,12 +22,14 @@ from typing import Any
 from urllib.parse import urlparse
 
 from bot.adapters.teams.translate import FLAG_COMMAND
+from config.settings import Settings
 
 MANIFEST_VERSION = "1.17"
 APP_VERSION = "1.0.0"
 ACCENT = (79, 70, 229)  # indigo
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 Pixel = tuple[int, int, int, int]
+USAGE = "usage: crosstalk teams-package [--app-id ID] [--url https://HOST] [--out ZIP]"
 
 
 def png(width: int, height: int, pixel: Callable[[int, int], Pixel]) -> bytes:
@@ -72,12 +74,37 @@ def outline_icon(size: int = 32) -> bytes:
     return png(size, size, pixel)
 
 
+def chosen(app_id: str | None, url: str | None, *, settings: Settings) -> tuple[str, str]:
+    """The flags, else MICROSOFT_APP_ID and CROSSTALK_PUBLIC_URL (SPEC "Command line")."""
+    app_id = app_id or settings.microsoft_app_id
+    url = url or settings.public_url
+    missing = [
+        name
+        for name, value in (
+            ("--app-id (or set MICROSOFT_APP_ID)", app_id),
+            ("--url (or set CROSSTALK_PUBLIC_URL)", url),
+        )
+        if not value
+    ]
+    if missing:
+        raise ValueError("give " + " and ".join(missing))
+    return app_id, url
+
+
 def manifest(app_id: str, url: str) -> dict[str, Any]:
+    """The manifest; its website, privacy and terms links follow `url`, the server's public
+    address, which serves /privacy and /terms itself (bot/legal.py)."""
     if not _GUID.match(app_id):
-        raise ValueError(f"--app-id must be the bot's Microsoft App ID (a GUID), not {app_id!r}")
+        raise ValueError(
+            "the app id (--app-id or MICROSOFT_APP_ID) must be the bot's Microsoft App ID"
+            f" (a GUID), not {app_id!r}"
+        )
     parsed = urlparse(url)
     if parsed.scheme != "https" or not parsed.hostname:
-        raise ValueError(f"--url must be the public https address of the server, not {url!r}")
+        raise ValueError(
+            "the address (--url or CROSSTALK_PUBLIC_URL) must be the public https address of"
+            f" the server, not {url!r}"
+        )
     base = url.rstrip("/")
     return {
         "$schema": "https://developer.microsoft.com/en-us/json-schemas/teams/"

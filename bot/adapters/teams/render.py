@@ -17,7 +17,8 @@ CARD_TYPE = "application/vnd.microsoft.card.adaptive"
 CARD_VERSION = "1.4"
 QUOTE_LIMIT = 3000
 TEXT_LIMIT = 20000
-FORM_BUTTONS = {"ct_interpret", "ct_outcome"}  # buttons that open a dialog (task module)
+# Buttons that open a dialog (task module): a suggestion's "Change teams" opens the flag form.
+FORM_BUTTONS = {"ct_interpret", "ct_outcome", "ct_sg_teams"}
 
 
 def _clip(text: str, limit: int) -> str:

@@ -268,7 +268,19 @@ def flag_submission(activity: Activity) -> FlagRequest | None:
         teams=chosen or None,  # no choice: route by the rules
         customer=_text(data, "customer"),
         note=_text(data, "note"),
+        message_at=_created_at(activity),
     )
+
+
+def _created_at(activity: Activity) -> datetime | None:
+    """The flagged message's own time (`messagePayload.createdDateTime`), when it is one."""
+    raw = ((activity.get("value") or {}).get("messagePayload") or {}).get("createdDateTime")
+    if not isinstance(raw, str) or not raw:
+        return None
+    try:
+        return timestamp({"timestamp": raw})
+    except ValueError:
+        return None  # an unreadable time only costs the time-to-flag figure
 
 
 def _action_data(activity: Activity) -> tuple[str, dict[str, Any]] | None:

@@ -13,14 +13,17 @@ from collections.abc import Coroutine
 from typing import Any
 from urllib.parse import quote
 
-from bot.adapters.teams import forms, references, translate
+from bot.adapters.teams import forms, listening, references, translate
 from bot.adapters.teams.gateway import TeamsGateway
 from bot.adapters.teams.roi import answer_roi
 from bot.core.cache import Bounded
 from bot.core.cards import Content
 from bot.core.events import BAD_INPUT, Command, FlagRequest
 from bot.core.gateway import GatewayError
+from bot.core.refs import Platform
 from bot.handlers import flag, interpret, outcomes
+from bot.handlers.help import help_text
+from bot.handlers.roi import command as roi_command
 from bot.runtime import Runtime
 from config.schema import TeamConfig
 
@@ -106,8 +109,12 @@ class Turns:
         if translate.card_action(activity) is not None:  # Action.Submit on an older client
             await self._press(activity)
             return
+        if await listening.press(self.runtime, activity) is not None:  # an older client
+            return
         in_channel = translate.place(activity).channel_id is not None
         if in_channel and not translate.bot_mentioned(activity):
+            if await listening.on_message(self.runtime, activity):  # watched: to be scored
+                return
             await self._submit(activity, translate.message_event(activity))
             return
         # A mention in a channel, or anything said to the bot in a chat: a command.
@@ -125,17 +132,51 @@ class Turns:
         self._answered[key] = None
         while len(self._answered) > ANSWERED:
             self._answered.popitem(last=False)
+        if command.name == "dashboard" or (
+            command.name == "roi" and roi_command.wants_link(command.args)
+        ):
+            self.later(self._dashboard(activity, command))
+            return
         if command.name == "roi":
             self.later(self._roi(activity, command))
             return
-        self._answer_later(activity, (HELP,))
+        if command.name == "flag-help":
+            self._answer_later(activity, (HELP,))
+            return
+        reaction = self.org.config.flagging.reaction
+        self._answer_later(activity, (help_text(Platform.TEAMS, reaction=reaction),))
 
     async def _roi(self, activity: translate.Activity, command: Command) -> None:
         self._answer_later(activity, await answer_roi(self.runtime, command))
 
+    async def _dashboard(self, activity: translate.Activity, command: Command) -> None:
+        """`@Crosstalk dashboard`: a manager's sign-in link, sent in a 1:1 chat (a link said
+        in a channel could be opened by anyone there first)."""
+        text = await roi_command.dashboard_link(
+            db=self.runtime.db,
+            org=self.org,
+            clock=self.runtime.clock,
+            user=command.user,
+            public_url=self.runtime.settings.public_url,
+        )
+        private = translate.place(activity).channel_id is None
+        if private or not roi_command.is_manager(self.org, command.user) or "://" not in text:
+            self._answer_later(activity, (text,))
+            return
+        try:
+            await self.gateway.direct_message(command.user, (text,), marker=None)
+        except GatewayError as exc:
+            log.warning("teams: dashboard link not sent: %s", exc)
+            self._answer_later(activity, ("The link could not be sent in a 1:1 chat; try there.",))
+            return
+        self._answer_later(activity, ("I sent you a dashboard link in a 1:1 chat.",))
+
     async def _press(self, activity: translate.Activity) -> str:
         """A button acting on a card; the message for the presser alone. A repeat of the
         same activity (a retry) is recorded once and answered as done."""
+        said = await listening.press(self.runtime, activity)  # a suggestion's button
+        if said is not None:
+            return said
         event = translate.card_action(activity)
         rating = None if event is not None else translate.rating(activity)
         if event is None and rating is None:
@@ -150,13 +191,13 @@ class Turns:
     async def _invoke(self, activity: translate.Activity) -> Answer:
         name = activity.get("name")
         if name == "composeExtension/fetchTask":
-            return self._flag_form(activity)
+            return await self._flag_form(activity)
         if name == "composeExtension/submitAction":
             event = translate.flag_submission(activity)
             if event is None:
                 # Just after a just-in-time install Teams submits without the message:
                 # answer with the form again, and the next submit carries it.
-                return self._flag_form(activity, again=True)
+                return await self._flag_form(activity, again=True)
             await self._submit(activity, event)
             return {}
         if name == "adaptiveCard/action":
@@ -167,7 +208,7 @@ class Turns:
             return await self._dialog_submitted(activity)
         return {}
 
-    def _flag_form(self, activity: translate.Activity, *, again: bool = False) -> Answer:
+    async def _flag_form(self, activity: translate.Activity, *, again: bool = False) -> Answer:
         target = translate.payload_message(activity)
         if target is None and again:
             teams = list(self.org.config.routing.default_teams)
@@ -175,7 +216,8 @@ class Turns:
         if target is None:
             return forms.message("Crosstalk flags messages in team channels.")
         message, text, _ = target
-        routing = flag.routing_for(text, message.channel.id, self.org)
+        channel = message.channel.id  # the org's model prefills what no rule matches
+        routing = await self.runtime.query(lambda s: flag.routing_for(text, channel, self.org, s))
         return forms.flag_task(self.org.config, list(routing.teams), text)
 
     async def _team_of(self, broadcast_id: int) -> TeamConfig | None:
@@ -184,6 +226,9 @@ class Turns:
         )
 
     async def _dialog(self, activity: translate.Activity) -> Answer:
+        shown = await listening.dialog(self.runtime, activity)  # a suggestion's form
+        if shown is not None:
+            return shown
         found = translate.button(activity)
         if found is None:
             return forms.message("This button is not known to Crosstalk.")
@@ -204,6 +249,9 @@ class Turns:
         return forms.interpret_task(broadcast_id, team.name)
 
     async def _dialog_submitted(self, activity: translate.Activity) -> Answer:
+        flagged = await listening.submitted(self.runtime, activity)  # a suggestion's form
+        if flagged is not None:
+            return flagged
         data = translate.task_data(activity)
         if data.get("ct") == "ct_outcome":
             outcome = translate.outcome_submission(activity, self.org.config.roi.currency)

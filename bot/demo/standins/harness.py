@@ -55,6 +55,7 @@ class Server:
         teams: BotConnector | None = None,
         teams_credentials: Any = None,
         host: str = "127.0.0.1",
+        port: int = 0,
     ) -> None:
         self.db_url = db_url
         self.config_toml = config_toml
@@ -72,6 +73,7 @@ class Server:
         self._own_teams = teams is not None and not teams.started
         self.teams_credentials = teams_credentials
         self.host = host
+        self.port = port  # 0: a free one, chosen by the OS (`crosstalk demo --serve` picks one)
         self._runner: web.AppRunner | None = None
         self.http: aiohttp.ClientSession | None = None
         self.url = ""
@@ -115,7 +117,7 @@ class Server:
         )
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", self.port)
         await site.start()
         port = self._runner.addresses[0][1]
         self.url = f"http://127.0.0.1:{port}"

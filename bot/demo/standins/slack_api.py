@@ -23,6 +23,7 @@ from aiohttp import web
 from bot.core.clock import Clock
 from bot.demo.standins.slack.web_chat import ChatMixin
 from bot.demo.standins.slack.web_conversations import ConversationsMixin
+from bot.demo.standins.slack.web_directory import DirectoryMixin
 from bot.demo.standins.slack.web_files import FilesMixin
 from bot.demo.standins.slack.web_http import HttpMixin
 from bot.demo.standins.slack.web_model import Call, FakeFile, Fault, JSONDict, ts_key
@@ -31,7 +32,7 @@ from bot.demo.standins.slack.web_views import ViewsMixin
 __all__ = ["Call", "FakeFile", "FakeSlack", "Fault"]
 
 
-class FakeSlack(ChatMixin, ConversationsMixin, ViewsMixin, FilesMixin, HttpMixin):
+class FakeSlack(ChatMixin, ConversationsMixin, DirectoryMixin, ViewsMixin, FilesMixin, HttpMixin):
     """An in-process Slack Web API on 127.0.0.1 with an OS-assigned port.
 
     Its ``ts`` values follow :attr:`clock` (frozen at ``serving.START`` unless given one;
@@ -82,9 +83,14 @@ class FakeSlack(ChatMixin, ConversationsMixin, ViewsMixin, FilesMixin, HttpMixin
                 "conversations.members": self._conversations_members,
                 "users.info": self._users_info,
                 "usergroups.users.list": self._usergroups_users_list,
+                "conversations.list": self._conversations_list,
+                "users.list": self._users_list,
+                "users.lookupByEmail": self._users_lookup_by_email,
+                "usergroups.list": self._usergroups_list,
                 "views.open": self._views_open,
                 "views.update": self._views_update,
                 "views.push": self._views_push,
+                "views.publish": self._views_publish,
                 "reactions.add": self._reactions_add,
                 "files.getUploadURLExternal": self._files_get_upload_url_external,
                 "files.completeUploadExternal": self._files_complete_upload_external,

@@ -83,7 +83,7 @@ def team_card(week: TeamWeek, figures: OrgFigures, names: Mapping[str, str]) -> 
     waiting = len(week.unanswered)
     headline = (
         f"{week.routed} flag{'s' if week.routed != 1 else ''} routed to {week.name}"
-        f" ({week.answered} answered, {waiting} waiting)"
+        f" ({week.answered} responded to, {waiting} waiting)"
     )
     said = [
         (
@@ -107,7 +107,10 @@ def team_card(week: TeamWeek, figures: OrgFigures, names: Mapping[str, str]) -> 
     facts: tuple[tuple[str, RichText], ...] = (
         (
             "Waiting for a first response",
-            _lines([_waiting(u, False) for u in week.unanswered], "nothing — every flag answered"),
+            _lines(
+                [_waiting(u, False) for u in week.unanswered],
+                "nothing — every flag had a first response",
+            ),
         ),
         ("What other teams said", _lines(said, "nothing on your flags this week")),
         ("Handled by other teams on your topics", _lines(handled, "nothing this week")),
@@ -129,10 +132,12 @@ def team_card(week: TeamWeek, figures: OrgFigures, names: Mapping[str, str]) -> 
 
 def org_card(org_name: str, week: OrgWeek, figures: OrgFigures, names: Mapping[str, str]) -> Card:
     headline = (
-        f"{week.flags} flags · {week.broadcasts} broadcasts, {week.answered} answered · "
+        f"{week.flags} flags · {week.broadcasts} broadcasts, {week.answered} responded to · "
         f"{week.interpretations} interpretations ({week.cross_team} cross-team)"
     )
-    pace = [(f"{p.name}: p50 {format_duration(p.p50)} ({p.answered} answered)",) for p in week.pace]
+    pace = [
+        (f"{p.name}: p50 {format_duration(p.p50)} ({p.answered} responded to)",) for p in week.pace
+    ]
     slowest = list(reversed(pace[len(pace) // 2 :])) if len(pace) > 1 else []
     fastest = pace[: max(1, len(pace) // 2)] if pace else []
     themes = [
@@ -147,7 +152,10 @@ def org_card(org_name: str, week: OrgWeek, figures: OrgFigures, names: Mapping[s
     facts: tuple[tuple[str, RichText], ...] = (
         (
             "Waiting for a first response",
-            _lines([_waiting(u, True) for u in week.unanswered], "nothing — every flag answered"),
+            _lines(
+                [_waiting(u, True) for u in week.unanswered],
+                "nothing — every flag had a first response",
+            ),
         ),
         ("Fastest teams (business hours)", _lines(fastest[:3], "no first response this week")),
         ("Slowest teams (business hours)", _lines(slowest[:3], "—")),

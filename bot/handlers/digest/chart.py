@@ -34,13 +34,21 @@ def point_xy(index: int, count: int, score: float) -> tuple[int, int]:
     return x, y
 
 
+def _font() -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    """Pillow's own scalable font (no file to ship); the bitmap one without FreeType."""
+    try:
+        return ImageFont.load_default(size=12)
+    except (ValueError, OSError):
+        return ImageFont.load_default()
+
+
 def trend_png(points: Sequence[tuple[str, int | None]], *, title: str) -> bytes:
     """A line chart of (week label, score or None) pairs, oldest first."""
     if not points:
         raise ValueError("a trend chart needs at least one week")
     image = Image.new("RGB", (WIDTH, HEIGHT), BACKGROUND)
     draw = ImageDraw.Draw(image)
-    font = ImageFont.load_default()
+    font = _font()
     draw.text((LEFT, 10), title, fill=INK, font=font)
     for value in (0, 100):
         _, y = point_xy(0, 1, value)

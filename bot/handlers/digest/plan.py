@@ -28,7 +28,9 @@ from bot.handlers.context import OrgContext
 from bot.handlers.digest.card import chart_points, org_card, team_card
 from bot.handlers.digest.data import is_quiet, org_week, team_topics, team_week
 from bot.handlers.digest.figures import TREND_WEEKS, OrgFigures, org_figures
+from bot.handlers.digest.series import SERIES_WEEKS, TeamSeries, team_series
 from bot.handlers.digest.weeks import WeeklyTime, last_send, local_instant, week_before
+from bot.listening.figures import with_listening
 from store.db import session_scope
 from store.outbox_keys import existing_keys
 from store.queue import enqueue_outbox
@@ -67,7 +69,8 @@ class Digest:
     scope: str
     week: str
     card: Card | None  # None: a quiet week, nothing to send
-    chart: tuple[tuple[str, int | None], ...] | None = None
+    chart: tuple[tuple[str, int | None], ...] | None = None  # the maturity trend
+    team_chart: TeamSeries | None = None  # a team's weeks: flags, p50 against its SLA
 
 
 def scope_timezone(org: OrgContext, scope: str) -> tzinfo:
@@ -194,12 +197,12 @@ def run_due(*, engine: Engine, org: OrgContext, clock: Clock) -> Queued:
     return queue(engine=engine, org=org, items=due_digests(org, now), now=now)
 
 
-def _trend_weeks(week: str, tz: tzinfo) -> list[tuple[str, datetime]]:
-    """The TREND_WEEKS weeks ending with `week`, each with the instant it ends."""
+def _trend_weeks(week: str, tz: tzinfo, count: int = TREND_WEEKS) -> list[tuple[str, datetime]]:
+    """The `count` weeks ending with `week`, each with the instant it ends."""
     year, number = (int(part) for part in week.upper().split("-W"))
     monday = date.fromisocalendar(year, number, 1)
     out = []
-    for back in range(TREND_WEEKS - 1, -1, -1):
+    for back in range(count - 1, -1, -1):
         first = monday - timedelta(weeks=back)
         y, w, _ = first.isocalendar()
         out.append((f"{y:04d}-W{w:02d}", local_instant(first + timedelta(days=7), time(), tz)))
@@ -218,6 +221,7 @@ def build(session: Session, org: OrgContext, *, scope: str, week: str, now: date
             return Digest(scope, week, None)
         figures = _figures(session, org, week, start, tz, now)
         card = org_card(org.config.org.name, ow, figures, names)
+        card = with_listening(card, session, org_id=org.org_id, start=start, end=end)
         return Digest(scope, week, card, chart_points(figures.maturity))
     team, team_id = org.config.team(scope), org.ids.team_ids.get(scope)
     if team is None or team_id is None:
@@ -236,7 +240,18 @@ def build(session: Session, org: OrgContext, *, scope: str, week: str, now: date
     if tw.quiet:
         return Digest(scope, week, None)
     figures = _figures(session, org, week, start, tz, now)
-    return Digest(scope, week, team_card(tw, figures, names), chart_points(figures.maturity))
+    weeks = _trend_weeks(week, tz, SERIES_WEEKS)
+    spans = [
+        (w, weeks[i - 1][1] if i else start_of(w, tz), end) for i, (w, end) in enumerate(weeks)
+    ]
+    series = team_series(session=session, team_id=team_id, team=team, weeks=spans)
+    return Digest(
+        scope, week, team_card(tw, figures, names), chart_points(figures.maturity), series
+    )
+
+
+def start_of(week: str, tz: tzinfo) -> datetime:
+    return iso_week_bounds(week, tz)[0]
 
 
 def _figures(

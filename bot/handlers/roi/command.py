@@ -14,7 +14,9 @@ from bot.core.refs import UserRef
 from bot.handlers.context import OrgContext
 from bot.handlers.roi.periods import parse_period
 from bot.handlers.roi.report import roi_report
-from bot.handlers.roi.view import USAGE, roi_card
+from bot.handlers.roi.view import HELP, USAGE, roi_card
+from bot.web.links import LINK_TTL, LinksUnavailable, new_link
+from store.db import Database
 
 REFUSAL = "Only managers (config roi.managers) can see the /roi figures."
 
@@ -45,7 +47,10 @@ def is_manager(org: OrgContext, user: UserRef) -> bool:
 def check_args(
     org: OrgContext, clock: Clock, args: tuple[str, ...] | list[str]
 ) -> tuple[str | None, str | None]:
-    """Validate quickly, before any aggregate runs; ValueError ends with the usage line."""
+    """Validate quickly, before any aggregate runs; ValueError ends with the usage line
+    (`help` asks for the help text, answered the same way)."""
+    if [a.lower() for a in args] in (["help"], ["?"]):
+        raise ValueError(HELP)
     period, team = split_args(args, org.config.team_keys)
     parse_period(period, timezone=org.config.org.timezone, clock=clock)
     if team is not None and team not in org.config.team_keys:
@@ -83,3 +88,28 @@ async def answer(
     return roi_card(
         await report_json(engine=engine, org=org, clock=clock, period=period, team=team)
     )
+
+
+WEB_WORDS = ("web", "dashboard")  # `/roi web`; `@Crosstalk dashboard` in Teams
+
+
+def wants_link(args: tuple[str, ...] | list[str]) -> bool:
+    """`/roi web`: the manager asks for a dashboard sign-in link instead of figures."""
+    return len(args) == 1 and args[0].lower() in WEB_WORDS
+
+
+async def dashboard_link(
+    *, db: Database, org: OrgContext, clock: Clock, user: UserRef, public_url: str
+) -> str:
+    """A fresh one-time dashboard link for a manager (to be shown to them alone), or why
+    there is none."""
+    if not is_manager(org, user):
+        return "Only managers (config roi.managers) can open the dashboard."
+    try:
+        url = await db.run(
+            lambda s: new_link(s, org_id=org.org_id, user=user, clock=clock, public_url=public_url)
+        )
+    except LinksUnavailable as exc:
+        return f"The dashboard cannot be linked: {exc}."
+    minutes = int(LINK_TTL.total_seconds() // 60)
+    return f"Your dashboard link (it works once, for {minutes} minutes): {url}"

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.handlers.roi.maturity import Maturity
+from bot.listening.figures import Listening
 
 CRM_WARNING_BELOW = 0.2  # METRICS "CRM coverage": below 20 % the ROI carries a warning
 ATTRIBUTION = "influenced"  # METRICS: business ROI is labelled "influenced", not "caused"
@@ -204,6 +205,7 @@ class RoiReport:
     maturity: Maturity
     business: Business
     objectives: tuple[ObjectiveProgress, ...]
+    listening: Listening | None = None  # METRICS "Listening"
 
     def to_json(self) -> dict[str, Any]:
         """The stable JSON object (a dict ready for json.dumps)."""
@@ -227,4 +229,5 @@ class RoiReport:
             "maturity": maturity_json(self.maturity),
             "business": self.business.to_json(),
             "objectives": [o.to_json() for o in self.objectives],
+            "listening": self.listening.to_json() if self.listening is not None else None,
         }

@@ -83,14 +83,19 @@ def _date(text: str, whole: str) -> date:
 def parse_period(text: str | None, *, timezone: str, clock: Clock) -> Period:
     """`7d`, `30d` (the default), `90d` (any 1-1096 days ending today), `quarter` (this
     calendar quarter), `2026-Q3`, or `2026-10-01..2026-10-31` (both days included).
-    Anything else raises ValueError whose message ends with the usage line."""
+    None means the default; anything else, an empty text too, raises ValueError whose
+    message ends with the usage line."""
     tz = ZoneInfo(timezone)
     today = clock.now().astimezone(tz).date()
     raw = (text or "").strip()
+    if text is not None and not raw:
+        raise ValueError(f"The period is empty: give one, or leave it out for {DEFAULT}.\n{USAGE}")
     value = raw or DEFAULT
     if match := _DAYS.fullmatch(value):
         days = int(match.group(1))
-        if not 1 <= days <= MAX_DAYS:
+        if days < 1:
+            raise _bad(raw, "is too short: a period is at least 1 day")
+        if days > MAX_DAYS:
             raise _bad(raw, f"is too long: at most {MAX_DAYS} days")
         first = today - timedelta(days=days - 1)
         return Period(first, days, tz, f"{days}d", explicit=bool(raw))

@@ -40,6 +40,7 @@ from bot.handlers.roi.model import (
 )
 from bot.handlers.roi.periods import MATURITY_DAYS, Period, parse_period
 from bot.handlers.roi.view import USAGE
+from bot.listening.figures import listening
 from store.reports import Row, Scope, TeamInfo, begin_report, org_teams, ratings
 from store.reports_times import Times, team_ttfr, ttr_quantiles
 
@@ -196,6 +197,7 @@ def build_report(
             objectives.progress(ctx, o, ow)
             for o, ow in zip(org.config.objectives, w.objectives, strict=True)
         ),
+        listening=listening(session=session, scope=w.scope),
     )
 
 

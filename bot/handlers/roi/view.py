@@ -9,8 +9,15 @@ from typing import Any
 
 from bot.core.cards import Card, RichText
 from bot.core.timecalc import format_duration
+from bot.listening.figures import lines as listening_lines
 
 USAGE = "Usage: /roi [7d|30d|90d|quarter|2026-Q3|2026-10-01..2026-10-31] [team]"
+HELP = (
+    "/roi: how customer knowledge travels across teams (managers only) — the maturity "
+    "score, social and business ROI, objectives and silos.\n"
+    "Period: 7d, 30d (the default), 90d, quarter (this one), 2026-Q3, or two dates "
+    "2026-10-01..2026-10-31; team: one team's key, for its figures alone.\n" + USAGE
+)
 
 
 def _pct(value: float | None) -> str:
@@ -19,6 +26,33 @@ def _pct(value: float | None) -> str:
 
 def _money(value: float | None, currency: str) -> str:
     return "—" if value is None else f"{value:,.0f} {currency}"
+
+
+SHARE_KPIS = ("answer_rate", "resolution_rate", "sla_attainment", "csat", "business_roi")
+MONEY_KPIS = ("retained_value", "value")
+
+
+def kpi_text(kpi: str, value: float | None, currency: str) -> str:
+    """A KPI's value as its unit reads: money with the currency, shares as %, times as
+    durations, the maturity score out of 100, flags as a count."""
+    if value is None:
+        return "—"
+    if kpi in MONEY_KPIS:
+        return _money(value, currency)
+    if kpi in SHARE_KPIS:
+        return _pct(value)
+    if kpi == "ttfr_p50":
+        return format_duration(value)
+    if kpi == "maturity":
+        return f"{value:.0f}/100"
+    return f"{value:,.0f}"
+
+
+def _objective(o: dict[str, Any], currency: str) -> str:
+    mark = "✅" if o["on_track"] else "⚠️"
+    name = o["kpi"].replace("_", " ")
+    actual, target = (kpi_text(o["kpi"], o[k], currency) for k in ("actual", "target"))
+    return f"{mark} {o['key']}: {name} {actual} of {target}"
 
 
 def _headline(r: dict[str, Any]) -> str:
@@ -44,7 +78,7 @@ def sections(r: dict[str, Any]) -> list[tuple[str, list[str]]]:
     sat = "—" if r["satisfaction"] is None else f"{r['satisfaction']:.1f}/5"
     net_sentiment = r["sentiment"]["net"]
     social = [
-        f"{r['flags']} flags · answered {_pct(r['answer_rate'])}"
+        f"{r['flags']} flags · answered across teams {_pct(r['answer_rate'])}"
         f" · resolved {_pct(r['resolution_rate'])}",
         f"First response p50 {format_duration(tf['p50'])} / p90 {format_duration(tf['p90'])}"
         f" (business hours p50 {format_duration(tf['business_p50'])})",
@@ -68,10 +102,7 @@ def sections(r: dict[str, Any]) -> list[tuple[str, list[str]]]:
             else ""
         ),
     ]
-    objectives = [
-        f"{'✅' if o['on_track'] else '⚠️'} {o['key']}: {o['kpi']} {o['actual']} of {o['target']}"
-        for o in r["objectives"]
-    ] or ["No objectives configured."]
+    objectives = [_objective(o, cur) for o in r["objectives"]] or ["No objectives configured."]
     net = r["network"]
     silos = [
         "Siloed teams: " + (", ".join(net["siloed_teams"]) or "none"),
@@ -86,6 +117,7 @@ def sections(r: dict[str, Any]) -> list[tuple[str, list[str]]]:
         ("Business ROI", business),
         ("Objectives", objectives),
         ("Silos", silos),
+        *([("Listening", listening_lines(r["listening"]))] if r.get("listening") else []),
     ]
 
 

@@ -88,6 +88,7 @@ def upgrade() -> None:
     sa.Column('platform', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('channel_id', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('message_id', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('thread_id', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('message_at', store.types.UtcDateTime(timezone=True), nullable=True),
     sa.Column('author_id', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('text', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
@@ -109,9 +110,18 @@ def upgrade() -> None:
     with op.batch_alter_table('suggestions', schema=None) as batch_op:
         batch_op.create_index('ix_suggestions_org_created', ['org_id', 'created_at'], unique=False)
 
+    # The flagged message's own timestamp (METRICS "Listening": time to flag).
+    with op.batch_alter_table('flags', schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column('message_at', store.types.UtcDateTime(timezone=True), nullable=True)
+        )
+
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('flags', schema=None) as batch_op:
+        batch_op.drop_column('message_at')
+
     with op.batch_alter_table('suggestions', schema=None) as batch_op:
         batch_op.drop_index('ix_suggestions_org_created')
 

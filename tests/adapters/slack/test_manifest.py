@@ -59,4 +59,4 @@ def test_the_readme_asks_for_exactly_the_scopes_the_manifest_does(
     assert {"im:read", "mpim:read", "mpim:history", "channels:read", "groups:read"} <= scopes
     readme = (Path(__file__).parents[3] / "README.md").read_text(encoding="utf-8")
     listed = readme.split("Bot scopes", 1)[1].split("Events:", 1)[0]
-    assert set(re.findall(r"`([a-z_]+(?::[a-z_]+)?)`", listed)) == scopes
+    assert set(re.findall(r"`([a-z_]+(?::[a-z_.]+)?)`", listed)) == scopes

@@ -169,8 +169,11 @@ class SeedMixin(SlackState):
         self.users[user_id] = user
         return user
 
-    def add_usergroup(self, usergroup_id: str, users: Iterable[str]) -> None:
+    def add_usergroup(
+        self, usergroup_id: str, users: Iterable[str], *, handle: str | None = None
+    ) -> None:
         self.usergroups[usergroup_id] = list(users)
+        self.usergroup_handles[usergroup_id] = handle or usergroup_id.lower()
 
     def add_message(
         self,

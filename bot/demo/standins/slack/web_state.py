@@ -67,7 +67,10 @@ class SlackState(Standin):
         self.channels: dict[str, JSONDict] = {}
         self.users: dict[str, JSONDict] = {}
         self.usergroups: dict[str, list[str]] = {}
+        self.usergroup_handles: dict[str, str] = {}  # id -> handle (usergroups.list)
         self.views: dict[str, JSONDict] = {}
+        #: The App Home each user was last shown (views.publish), by user id.
+        self.home_views: dict[str, JSONDict] = {}
         self.files: dict[str, FakeFile] = {}
         self.ephemeral: list[JSONDict] = []
 

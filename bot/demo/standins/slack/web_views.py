@@ -1,5 +1,5 @@
 """The Slack stand-in's ``views.*``: modals opened from a trigger, pushed, and updated in
-place (by id or external id, with Slack's hash check)."""
+place (by id or external id, with Slack's hash check); App Home views published per user."""
 
 from __future__ import annotations
 
@@ -77,3 +77,22 @@ class ViewsMixin(SlackState):
         view["state"] = current["state"]
         self.views[view_id] = view
         return {"ok": True, "view": copy.deepcopy(view)}
+
+    def _views_publish(self, args: JSONDict) -> JSONDict:
+        """A user's Home tab: `user_id` must be a known user and the view of type home;
+        the new view replaces the last one (with Slack's hash check when a hash is given)."""
+        user_id = args.get("user_id")
+        if not isinstance(user_id, str) or not user_id:
+            raise ApiError("invalid_arguments", ["[ERROR] missing required field: user_id"])
+        if user_id not in self.users:
+            raise ApiError("user_not_found")
+        view = args.get("view")
+        if not isinstance(view, dict) or view.get("type") != "home":
+            raise ApiError("invalid_arguments", ["[ERROR] must provide a valid view type: home"])
+        current = self.home_views.get(user_id)
+        if args.get("hash") and current is not None and args["hash"] != current["hash"]:
+            raise ApiError("hash_conflict")
+        view_id = current["id"] if current is not None else self._new_id("V")
+        built = self._build_view(view, view_id=view_id, previous=None)
+        self.home_views[user_id] = built
+        return {"ok": True, "view": copy.deepcopy(built)}

@@ -1,0 +1,1 @@
+"""Listening: suggestions, labels, the model, learned routing and their figures."""
