@@ -12,10 +12,13 @@ in one statement, which returns a few rows per window and team:
 - ("spread", window, None, None, responders, Σ x, Σ rank·x): the Gini sums of cross-team
   replies per responder, x ascending, ranks from 1.
 
-The ties are grouped once per window (the costly step); a team's ties are then the sum of
-its members' ties, counted per person before the join, so the join sees a row per person
-rather than per tie. Members are deduplicated first (a person listed by the config and by
-a user group is one member).
+The replies are read and grouped into (replier, flagger) pairs once, over the span that
+covers every window, each pair carrying a mark and a cross-team count per window (the
+costly step, done once however many windows overlap: the period and its maturity window,
+the twelve 28-day windows of a trend); each window's ties are then the pairs marked in it.
+A team's ties are the sum of its members' ties, counted per person before the join, so the
+join sees a row per person rather than per tie. Members are deduplicated first (a person
+listed by the config and by a user group is one member).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from sqlalchemy import (
     Integer,
     Select,
     and_,
+    case,
     cast,
     func,
     literal,
@@ -38,7 +42,18 @@ from sqlalchemy import (
 )
 from sqlmodel import Session
 
-from store.reports import FLAGS, INTERPS, IT, MEMBERS, F, Scope, count_if, human_reply, within
+from store.reports import (
+    FLAGS,
+    INTERPS,
+    IT,
+    MEMBERS,
+    F,
+    Scope,
+    count_if,
+    human_reply,
+    span,
+    within,
+)
 
 
 class TeamTies(NamedTuple):
@@ -48,25 +63,42 @@ class TeamTies(NamedTuple):
     spread: tuple[int, int, int]  # responders, cross-team replies, Σ rank·replies
 
 
-def _window_ties(w: int, s: Scope) -> Select[Any]:
-    return (
+def _ties(scopes: Sequence[Scope]) -> CTE:
+    """(w, replier, flagger, cross-team replies) per window: the pairs grouped once over
+    the span, then unfolded into the windows each pair has a reply in."""
+    marks: list[Any] = []
+    for w, s in enumerate(scopes):
+        inside = within(IT.created_at, s.start, s.end)
+        marks += [
+            func.max(case((inside, 1), else_=0)).label(f"in{w}"),
+            count_if(and_(inside, IT.cross_team.is_(true()))).label(f"x{w}"),
+        ]
+    pairs = (
         select(
-            literal(w).label("w"),
             IT.platform.label("rp"),
             IT.author_id.label("rid"),
             F.platform.label("fp"),
             F.flagger_id.label("fid"),
-            count_if(IT.cross_team.is_(true())).label("x"),
+            *marks,
         )
         .select_from(INTERPS.join(FLAGS, F.id == IT.flag_id))
         .where(
-            IT.org_id == s.org_id,
-            within(IT.created_at, s.start, s.end),
+            IT.org_id == scopes[0].org_id,
+            span(IT.created_at, scopes),
             human_reply(),
             ~and_(IT.author_id == F.flagger_id, IT.platform == F.platform),
         )
         .group_by(IT.platform, IT.author_id, F.platform, F.flagger_id)
+        .cte("pairs")
     )
+    p = pairs.c
+    parts = [
+        select(literal(w).label("w"), p.rp, p.rid, p.fp, p.fid, p[f"x{w}"].label("x")).where(
+            p[f"in{w}"] == 1
+        )
+        for w in range(len(scopes))
+    ]
+    return (parts[0] if len(parts) == 1 else union_all(*parts)).cte("ties")
 
 
 def _none() -> Any:
@@ -152,8 +184,7 @@ def team_ties(
     (all of one org; their team and topics are ignored: the network is the org's)."""
     if not scopes:
         return []
-    parts = [_window_ties(w, s) for w, s in enumerate(scopes)]
-    ties = (parts[0] if len(parts) == 1 else union_all(*parts)).cte("ties")
+    ties = _ties(scopes)
     people = _people(scopes[0].org_id)
     stmt = union_all(
         _pairs(ties, people),
