@@ -89,20 +89,20 @@ class OutcomeIn(BaseModel):
         )
 
 
-def _error(status: int, message: str, field: str | None = None) -> web.Response:
+def error_response(status: int, message: str, field: str | None = None) -> web.Response:
     body: dict[str, Any] = {"error": message}
     if field is not None:
         body["field"] = field
     return web.json_response(body, status=status)
 
 
-def _unauthorized(message: str) -> web.Response:
-    response = _error(401, message)
+def unauthorized(message: str) -> web.Response:
+    response = error_response(401, message)
     response.headers["WWW-Authenticate"] = 'Bearer realm="crosstalk"'
     return response
 
 
-def _authorized(header: str, tokens: list[str]) -> bool:
+def authorized(header: str, tokens: list[str]) -> bool:
     scheme, _, given = header.strip().partition(" ")
     presented = given.strip().encode("utf-8", "replace")
     if scheme.lower() != "bearer" or not presented:
@@ -130,38 +130,40 @@ def _invalid(exc: ValidationError) -> web.Response:
     first = exc.errors()[0]
     loc = [str(part) for part in first["loc"]]
     if not loc:
-        return _error(400, "the body must be a JSON object")
+        return error_response(400, "the body must be a JSON object")
     field = ".".join(loc)
     if first["type"] == "extra_forbidden":
-        return _error(400, f"unknown field {field!r}", field)
+        return error_response(400, f"unknown field {field!r}", field)
     if first["type"] == "missing":
-        return _error(400, f"{field} is required", field)
+        return error_response(400, f"{field} is required", field)
     message = MESSAGES.get(field) or f"{field}: {first['msg']}"
-    return _error(400, message, field)
+    return error_response(400, message, field)
 
 
 def outcomes_handler(runtime: Runtime) -> Any:
     async def post_outcome(request: web.Request) -> web.Response:
-        if not _authorized(request.headers.get("Authorization", ""), runtime.config.api.tokens):
+        if not authorized(request.headers.get("Authorization", ""), runtime.config.api.tokens):
             log.info("POST /api/outcomes refused from %s: missing or bad token", request.remote)
-            return _unauthorized("a valid bearer token is required")
+            return unauthorized("a valid bearer token is required")
         raw = await _read_capped(request)
         if raw is None:
-            return _error(413, f"the body is larger than {MAX_BODY} bytes")
+            return error_response(413, f"the body is larger than {MAX_BODY} bytes")
         try:
             data = json.loads(raw)
         except (ValueError, RecursionError):
-            return _error(400, "the body is not valid JSON")
+            return error_response(400, "the body is not valid JSON")
         try:
             body = OutcomeIn.model_validate(data)
         except ValidationError as exc:
             return _invalid(exc)
         key = request.headers.get("Idempotency-Key")
         if key is not None and not (0 < len(key) <= MAX_KEY and key.isprintable()):
-            return _error(400, f"Idempotency-Key must be 1 to {MAX_KEY} printable characters")
+            return error_response(
+                400, f"Idempotency-Key must be 1 to {MAX_KEY} printable characters"
+            )
         where = body.locator()
         if where is None:
-            return _error(
+            return error_response(
                 400, "name the flag with exactly one of " + ", ".join(LOCATORS), "flag_id"
             )
 
@@ -185,7 +187,7 @@ def outcomes_handler(runtime: Runtime) -> Any:
             recorded = await runtime.db.run(record)
         runtime.worker.wake("outbox")  # the cards and the CRM webhook, now committed
         if recorded is None:
-            return _error(404, "no flag of this org is so named", _named(body))
+            return error_response(404, "no flag of this org is so named", _named(body))
         outcome, created = recorded
         repeat = not created
         if repeat:

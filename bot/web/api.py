@@ -10,7 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.api import _authorized, _error, _unauthorized
+from bot.api import authorized, error_response, unauthorized
 from bot.handlers.roi import command as roi_command
 from bot.handlers.roi.periods import parse_period
 from bot.runtime import Runtime
@@ -28,18 +28,18 @@ def _check(runtime: Runtime, request: web.Request) -> tuple[str | None, str | No
     try:
         parse_period(period, timezone=runtime.config.org.timezone, clock=runtime.clock)
     except ValueError as exc:
-        return _error(400, str(exc).splitlines()[0], "period")
+        return error_response(400, str(exc).splitlines()[0], "period")
     if team is not None and team not in runtime.config.team_keys:
         known = ", ".join(runtime.config.team_keys)
-        return _error(400, f"{team!r} is not a team (teams: {known})", "team")
+        return error_response(400, f"{team!r} is not a team (teams: {known})", "team")
     return period, team
 
 
 def api_roi(runtime: Runtime) -> Handler:
     async def handler(request: web.Request) -> web.Response:
-        if not _authorized(request.headers.get("Authorization", ""), runtime.config.api.tokens):
+        if not authorized(request.headers.get("Authorization", ""), runtime.config.api.tokens):
             log.info("GET /api/roi refused from %s: missing or bad token", request.remote)
-            return _unauthorized("a valid bearer token is required")
+            return unauthorized("a valid bearer token is required")
         checked = _check(runtime, request)
         if isinstance(checked, web.Response):
             return checked

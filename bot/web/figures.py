@@ -18,7 +18,6 @@ from bot.core.clock import Clock
 from bot.handlers.context import OrgContext
 from bot.handlers.roi.figures import (
     PRIVACY_FLOOR,
-    NetworkData,
     ReportContext,
     maturity,
     ratio,
@@ -27,10 +26,8 @@ from bot.handlers.roi.figures import (
 )
 from bot.handlers.roi.maturity import MIN_FLAGS
 from bot.handlers.roi.periods import MATURITY_DAYS, Period, local_midnight
-from bot.handlers.roi.report import _network as org_network  # /roi's own, not a copy
-from bot.handlers.roi.report import build_report
+from bot.handlers.roi.report import build_report, network_figures  # /roi's own, not a copy
 from bot.web.cache import WeekCache
-from store import reports_network as net
 from store.reports import Row, Scope, begin_report, org_teams
 from store.reports_percentile import Quantiles
 from store.reports_times import team_ttfr
@@ -194,14 +191,9 @@ def silo_map(session: Session, *, org: OrgContext, clock: Clock, period: Period)
     whole: Scope = ctx.scope(period.start, period.end)
     earlier = period.previous()
     before = ctx.scope(earlier.start, earlier.end)
-    # One network statement for both windows; the raw ties (with their weights) are also
-    # what the report context would compute for them, so it is given them.
-    ties, ties_before = net.team_ties(
-        session=session, scopes=[whole, before], team_ids=ctx.active_ids
-    )
-    ctx._memo[("network", whole)] = NetworkData.of(ties)
-    ctx._memo[("network", before)] = NetworkData.of(ties_before)
-    network = org_network(ctx, whole, before).to_json()
+    ctx.prefetch_networks([whole, before])  # one network statement for both windows
+    ties = ctx.ties(whole)  # with their weights, for the edges
+    network = network_figures(ctx, whole, before).to_json()
     data = ctx.network(whole)
     by_id = {t.id: t for t in ctx.active}
     teams = []

@@ -112,15 +112,21 @@ class ReportContext:
         return cast(Row, self._memo[("summary", s)])
 
     def prefetch_networks(self, scopes: Sequence[Scope]) -> None:
-        def compute(todo: list[Scope]) -> list[NetworkData]:
-            found = net.team_ties(session=self.session, scopes=todo, team_ids=self.active_ids)
-            return [NetworkData.of(t) for t in found]
+        """The ties of every window in one statement (one pass over the span they cover)."""
 
-        self._prefetch("network", scopes, compute)
+        def compute(todo: list[Scope]) -> list[TeamTies]:
+            return net.team_ties(session=self.session, scopes=todo, team_ids=self.active_ids)
+
+        self._prefetch("ties", scopes, compute)
+
+    def ties(self, s: Scope) -> TeamTies:
+        """The window's ties per team and team pair, with their counts (the silo map's
+        edge weights); `network` is what the figures read of them."""
+        self.prefetch_networks([s])
+        return cast(TeamTies, self._memo[("ties", s)])
 
     def network(self, s: Scope) -> NetworkData:
-        self.prefetch_networks([s])
-        return cast(NetworkData, self._memo[("network", s)])
+        return self._remember("network", s, lambda: NetworkData.of(self.ties(s)))
 
     def pairs(self, s: Scope) -> frozenset[tuple[int, int]]:
         """Team pairs (lower id first) joined by a tie in the window."""

@@ -77,8 +77,9 @@ def _team_rows(
     return tuple(rows)
 
 
-def _network(ctx: ReportContext, now: Scope, before: Scope) -> Network:
-    """Org figures count every team; names are listed only for teams over the floor."""
+def network_figures(ctx: ReportContext, now: Scope, before: Scope) -> Network:
+    """/roi's "network" over `now` (new connections against `before`): org figures count
+    every team; names are listed only for teams over the floor. (The silo map shows it.)"""
     data = ctx.network(now)
     by_id = {t.id: t for t in ctx.active}
     listed = {i: t for i, t in by_id.items() if shown(t)}
@@ -190,7 +191,7 @@ def build_report(
         csat=ratio(rated["satisfied"], rated["count"]),
         sentiment=_sentiment(summary),
         teams=_team_rows(ctx, tuple(t for t in ctx.active if team_id in (None, t.id)), w),
-        network=_network(ctx, w.whole, w.before),
+        network=network_figures(ctx, w.whole, w.before),
         maturity=_maturity(ctx, w),
         business=business(ctx, w.scope, summary, period.days),
         objectives=tuple(
@@ -217,4 +218,4 @@ def roi_report(
         return build_report(session=session, org=org, clock=clock, period=parsed, team=team)
 
 
-__all__ = ["RoiReport", "build_report", "roi_report"]
+__all__ = ["RoiReport", "build_report", "network_figures", "roi_report"]
