@@ -16,6 +16,31 @@ from store import labels
 from store.models import Broadcast, Flag
 
 
+def _positive(
+    session: Session,
+    flag: Flag,
+    *,
+    ref: str,
+    team: str | None,
+    source: str,
+    at: datetime,
+    team_ok: bool = True,
+) -> None:
+    """One label on the flag's excerpt: the message was worth flagging (for `team`, or
+    not for it when `team_ok` is False)."""
+    labels.add(
+        session,
+        org_id=flag.org_id,
+        ref=ref,
+        text=flag.excerpt,
+        flag=True,
+        team=team,
+        team_ok=team_ok,
+        source=source,
+        at=at,
+    )
+
+
 def flagged(session: Session, *, flag: Flag, teams: tuple[str, ...], at: datetime) -> None:
     """A new flag: a positive for each team it reaches (a suggestion's flag is one too);
     with no `teams` (they were only the default teams), a positive for flagging alone."""
@@ -24,28 +49,10 @@ def flagged(session: Session, *, flag: Flag, teams: tuple[str, ...], at: datetim
         return
     source = "suggestion" if flag.via == "suggestion" else "manual"
     if not teams:
-        labels.add(
-            session,
-            org_id=flag.org_id,
-            ref=labels.flag_only_ref(flag.id),
-            text=flag.excerpt,
-            flag=True,
-            team=None,
-            team_ok=True,
-            source=source,
-            at=at,
-        )
+        _positive(session, flag, ref=labels.flag_only_ref(flag.id), team=None, source=source, at=at)
     for team in teams:
-        labels.add(
-            session,
-            org_id=flag.org_id,
-            ref=labels.flag_ref(flag.id, team),
-            text=flag.excerpt,
-            flag=True,
-            team=team,
-            team_ok=True,
-            source=source,
-            at=at,
+        _positive(
+            session, flag, ref=labels.flag_ref(flag.id, team), team=team, source=source, at=at
         )
 
 
@@ -60,19 +67,9 @@ def not_for_us(
         org_id=flag.org_id,
         refs=(labels.flag_ref(flag.id, team), labels.answered_ref(broadcast.id)),
     )
-    if not flag.excerpt.strip():
-        return
-    labels.add(
-        session,
-        org_id=flag.org_id,
-        ref=labels.not_for_us_ref(broadcast.id),
-        text=flag.excerpt,
-        flag=True,
-        team=team,
-        team_ok=False,
-        source="not_for_us",
-        at=at,
-    )
+    if flag.excerpt.strip():
+        ref = labels.not_for_us_ref(broadcast.id)
+        _positive(session, flag, ref=ref, team=team, team_ok=False, source="not_for_us", at=at)
 
 
 def answered(
@@ -82,14 +79,5 @@ def answered(
     assert broadcast.id is not None
     if broadcast.status == "not_for_us" or not flag.excerpt.strip():
         return
-    labels.add(
-        session,
-        org_id=flag.org_id,
-        ref=labels.answered_ref(broadcast.id),
-        text=flag.excerpt,
-        flag=True,
-        team=team,
-        team_ok=True,
-        source="answered",
-        at=at,
-    )
+    ref = labels.answered_ref(broadcast.id)
+    _positive(session, flag, ref=ref, team=team, source="answered", at=at)

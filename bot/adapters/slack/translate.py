@@ -397,8 +397,12 @@ def outcome_form(
 @tolerant
 def rating_action(body: dict[str, Any], now: datetime) -> RatingGiven | None:
     """A 1-5 press on the notice (`ct_rate_4`, value = the flag id)."""
+    return _rating(body, now, RATE)
+
+
+def _rating(body: dict[str, Any], now: datetime, pattern: re.Pattern[str]) -> RatingGiven | None:
     action = body["actions"][0]
-    match = RATE.match(str(action.get("action_id", "")))
+    match = pattern.match(str(action.get("action_id", "")))
     if match is None or not str(action.get("value", "")).isdigit():
         return None
     return RatingGiven(
@@ -422,14 +426,4 @@ def home_opened(body: dict[str, Any]) -> HomeOpened | None:
 @tolerant
 def home_rating(body: dict[str, Any], now: datetime) -> RatingGiven | None:
     """A 1-5 press in the App Home (`home_rate_4`, value = the flag id)."""
-    action = body["actions"][0]
-    match = HOME_RATE.match(str(action.get("action_id", "")))
-    if match is None or not str(action.get("value", "")).isdigit():
-        return None
-    return RatingGiven(
-        workspace=_ws(body),
-        user=UserRef(S, body["user"]["id"]),
-        flag_id=int(action["value"]),
-        score=int(match.group(1)),
-        at=from_epoch(action["action_ts"]) if action.get("action_ts") else now,
-    )
+    return _rating(body, now, HOME_RATE)
